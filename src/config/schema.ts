@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { secretProblem } from '../webhooks/secret.js';
+
+const SECOND = 1000;
+
+/** Every default in one place, with units. Nothing else in the code base invents a default. */
+export const DEFAULTS = {
+  creatifyBaseUrl: 'https://api.creatify.ai',
+  creatifyTimeoutMs: 10 * SECOND,
+  creatifyMaxRequestsPerSecond: 5,
+  creatifyRetries: 2,
+  redisUrl: 'redis://127.0.0.1:6379',
+  prefix: 'lsync',
+  pollIntervalMs: 15 * SECOND,
+  batchSize: 100,
+  concurrency: 4,
+  missingGraceCycles: 3,
+  terminalStatuses: ['done', 'failed', 'rejected', 'cancelled'],
+  discoverIntervalMs: 5 * 60 * SECOND,
+  terminalRetentionSeconds: 7 * 24 * 3600,
+  webhookTimeoutMs: 15 * SECOND,
+  retryScheduleSeconds: [1, 5, 30, 120, 600, 1800, 3600],
+  deliveryConcurrency: 50,
+  httpPort: 9464,
+  httpHost: '0.0.0.0',
+  logLevel: 'info',
+} as const;
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
+
+export const webhookSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", "." or "-"'),
+  url: httpUrl,
+  secret: z.string().superRefine((secret, ctx) => {
+    const problem = secretProblem(secret);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  events: z.array(z.string()).min(1).optional(),
+  timeoutMs: z.number().int().min(100).max(120 * SECOND).optional(),
+  maxAttempts: z.number().int().min(1).max(50).optional(),
+});
+
+export const configSchema = z.strictObject({
+  creatify: z
+    .strictObject({
+      baseUrl: httpUrl.default(DEFAULTS.creatifyBaseUrl),
+      apiId: z.string().min(1).optional(),
+      apiKey: z.string().min(1).optional(),
+      /** Serve the list endpoint from the built-in simulator instead of the real API (demo, tests). */
+      simulator: z.boolean().default(false),
+      timeoutMs: z.number().int().min(100).max(120 * SECOND).default(DEFAULTS.creatifyTimeoutMs),
+      /** Shared by all replicas: enforced by the BullMQ queue limiter, which lives in Redis. */
+      maxRequestsPerSecond: z.number().positive().max(1000).default(DEFAULTS.creatifyMaxRequestsPerSecond),
+      /** In-request retries on 5xx and network errors; 429 is handled by the queue-wide rate limiter. */
+      retries: z.number().int().min(0).max(10).default(DEFAULTS.creatifyRetries),
+    })
+    .prefault({}),
+  redis: z
+    .strictObject({
+      url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default(DEFAULTS.redisUrl),
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", ".", "-", "{" or "}" (no ":")')
+        .default(DEFAULTS.prefix),
+    })
+    .prefault({}),
+  poll: z
+    .strictObject({
+      intervalMs: z.number().int().min(100).default(DEFAULTS.pollIntervalMs),
+      batchSize: z.number().int().min(1).max(100).default(DEFAULTS.batchSize),
+      concurrency: z.number().int().min(1).max(64).default(DEFAULTS.concurrency),
+      missingGraceCycles: z.number().int().min(1).default(DEFAULTS.missingGraceCycles),
+      terminalStatuses: z.array(z.string().min(1)).min(1).default([...DEFAULTS.terminalStatuses]),
+      discover: z.boolean().default(false),
+      discoverIntervalMs: z.number().int().min(1000).default(DEFAULTS.discoverIntervalMs),
+      /** How long a terminal lipsync's state is kept for `status` and dedupe after it leaves the pending set. */
+      terminalRetentionSeconds: z.number().int().min(60).default(DEFAULTS.terminalRetentionSeconds),
+    })
+    .prefault({}),
+  webhooks: z.array(webhookSchema).default([]),
+  delivery: z
+    .strictObject({
+      retryScheduleSeconds: z.array(z.number().positive()).min(1).max(49).default([...DEFAULTS.retryScheduleSeconds]),
+      concurrency: z.number().int().min(1).max(1000).default(DEFAULTS.deliveryConcurrency),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      port: z.number().int().min(0).max(65535).default(DEFAULTS.httpPort),
+      host: z.string().min(1).default(DEFAULTS.httpHost),
+      apiToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(DEFAULTS.logLevel),
+      pretty: z.boolean().optional(),
+    })
+    .prefault({}),
+  failureClasses: z.array(z.strictObject({ class: z.string().regex(/^[a-z0-9_]{1,40}$/), pattern: z.string().min(1) })).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;

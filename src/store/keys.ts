@@ -1,0 +1,76 @@
+/**
+ * The one module that spells Redis key names (SPEC "Redis"). Everything else asks it.
+ * A prefix written with a hash tag, e.g. `{lsync}`, keeps all keys in one Cluster slot.
+ */
+export interface Keys {
+  prefix: string;
+  /** Sorted set of tracked, non-terminal ids; score = ms when tracked. */
+  pending: string;
+  /** Hash of last seen fields for one id. */
+  state(id: string): string;
+  /** Stream of change events: the single source webhook delivery reads from. */
+  events: string;
+  /** Hash status → number of pending ids whose last status it is (`new` before the first answer). */
+  statusCounts: string;
+  /** Hash of daemon-wide facts all replicas agree on (last successful poll, current cycle). */
+  meta: string;
+  /** Set of batch job ids still outstanding in the current poll cycle. */
+  cycleBatches: string;
+  /** Ids first seen by discovery, to avoid re-tracking what was already handled. */
+  discovered: string;
+  /** Per endpoint: the event ids waiting for one lipsync, oldest first (delivery ordering). */
+  deliveryFifo(endpoint: string, lipsyncId: string): string;
+  /** Per endpoint: marker that an event was handed to it (idempotent hand-off). */
+  deliveryHandedOff(endpoint: string, eventId: string): string;
+  /** Per endpoint: dead-lettered deliveries, newest last. */
+  deadLetters(endpoint: string): string;
+  /** Set of endpoint names that have dead letters (SCAN-free listing). */
+  deadLetterEndpoints: string;
+  /** Hash endpoint → reason, for endpoints disabled by a 410. */
+  disabledEndpoints: string;
+  /** BullMQ key prefix (hash-tagged) and queue names. */
+  bullPrefix: string;
+  pollQueue: string;
+  webhookQueue: string;
+}
+
+export function keysFor(prefix: string): Keys {
+  const p = `${prefix}:`;
+  return {
+    prefix,
+    pending: `${p}pending`,
+    state: (id) => `${p}state:${id}`,
+    events: `${p}events`,
+    statusCounts: `${p}status_counts`,
+    meta: `${p}meta`,
+    cycleBatches: `${p}cycle:batches`,
+    discovered: `${p}discovered`,
+    deliveryFifo: (endpoint, lipsyncId) => `${p}wh:fifo:${endpoint}:${lipsyncId}`,
+    deliveryHandedOff: (endpoint, eventId) => `${p}wh:sent:${endpoint}:${eventId}`,
+    deadLetters: (endpoint) => `${p}wh:dead:${endpoint}`,
+    deadLetterEndpoints: `${p}wh:dead-endpoints`,
+    disabledEndpoints: `${p}wh:disabled`,
+    bullPrefix: prefix.startsWith('{') ? prefix : `{${prefix}}`,
+    pollQueue: `${prefix.replace(/[{}]/g, '')}-poll`,
+    webhookQueue: `${prefix.replace(/[{}]/g, '')}-webhooks`,
+  };
+}
+
+/** State hash field names. `rev` is bumped by every write and is what compare-and-set compares. */
+export const STATE_FIELDS = {
+  status: 'status',
+  progress: 'progress',
+  failedReason: 'failed_reason',
+  updatedAt: 'updated_at',
+  seenAt: 'seen_at',
+  firstSeenAt: 'first_seen_at',
+  trackedAt: 'tracked_at',
+  missed: 'missed',
+  rev: 'rev',
+  events: 'events',
+  terminal: 'terminal',
+  lipsync: 'lipsync',
+} as const;
+
+/** Label for a tracked id that has no answer yet (status counts, metrics). */
+export const UNSEEN_STATUS = 'new';

@@ -1,0 +1,53 @@
+--[[ Compare-and-set the new state of a batch of lipsyncs and append their events, atomically.
+     Input:  KEYS[1] pending (zset)   KEYS[2] events (stream)   KEYS[3] status counts (hash)
+             KEYS[3+i] state hash of op i
+             ARGV[1] ops (json array of {id, rev, set, del, events:[{id,type,body}], from, to, remove, terminal})
+             ARGV[2] seconds to keep the state of an id that leaves the pending set
+     Output: {appended events, result per op: 'applied' | 'conflict' | 'untracked'}
+     An op applies only if the id is still pending and its state's `rev` is the one the caller read: a second
+     replica applying the same answer finds the rev moved and emits nothing. ]]
+local ops = cjson.decode(ARGV[1])
+local retention = tonumber(ARGV[2])
+local appended = 0
+local results = {}
+
+local function decrement(label)
+  if redis.call('HINCRBY', KEYS[3], label, -1) <= 0 then redis.call('HDEL', KEYS[3], label) end
+end
+
+for i, op in ipairs(ops) do
+  local stateKey = KEYS[3 + i]
+  if not redis.call('ZSCORE', KEYS[1], op.id) then
+    results[i] = 'untracked'
+  else
+    local rev = tonumber(redis.call('HGET', stateKey, 'rev') or '0')
+    if rev ~= op.rev then
+      results[i] = 'conflict'
+    else
+      local args = {'rev', rev + 1}
+      for field, value in pairs(op.set) do
+        args[#args + 1] = field
+        args[#args + 1] = value
+      end
+      redis.call('HSET', stateKey, unpack(args))
+      if #op.del > 0 then redis.call('HDEL', stateKey, unpack(op.del)) end
+      for _, ev in ipairs(op.events) do
+        redis.call('XADD', KEYS[2], '*', 'id', ev.id, 'type', ev.type, 'lipsync_id', op.id, 'event', ev.body)
+        appended = appended + 1
+      end
+      if #op.events > 0 then redis.call('HINCRBY', stateKey, 'events', #op.events) end
+      if op.from ~= op.to then
+        decrement(op.from)
+        redis.call('HINCRBY', KEYS[3], op.to, 1)
+      end
+      if op.remove then
+        redis.call('ZREM', KEYS[1], op.id)
+        decrement(op.to)
+        if op.terminal then redis.call('HSET', stateKey, 'terminal', '1') end
+        redis.call('EXPIRE', stateKey, retention)
+      end
+      results[i] = 'applied'
+    end
+  end
+end
+return {appended, results}

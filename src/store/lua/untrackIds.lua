@@ -1,0 +1,17 @@
+--[[ Stop tracking ids; their last state is kept for the retention period so `status` still answers.
+     Input:  KEYS[1] pending (zset)   KEYS[2] status counts (hash)   KEYS[2+i] state hash of ARGV[1+i]
+             ARGV[1] retention (seconds)   ARGV[2..] ids
+     Output: one code per id: 'untracked' | 'unknown' (was not pending) ]]
+local out = {}
+for i = 2, #ARGV do
+  local stateKey = KEYS[1 + i]
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    local label = redis.call('HGET', stateKey, 'label') or 'new'
+    if redis.call('HINCRBY', KEYS[2], label, -1) <= 0 then redis.call('HDEL', KEYS[2], label) end
+    if redis.call('EXISTS', stateKey) == 1 then redis.call('EXPIRE', stateKey, ARGV[1]) end
+    out[#out + 1] = 'untracked'
+  else
+    out[#out + 1] = 'unknown'
+  end
+end
+return out

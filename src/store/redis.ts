@@ -1,0 +1,57 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { LsyncError } from '../errors.js';
+
+export type { Redis };
+
+export interface ConnectOptions {
+  /** BullMQ workers need `null` here (blocking commands must not give up). */
+  maxRetriesPerRequest?: number | null;
+  /** Fail fast instead of queueing commands while disconnected (CLI, readiness). */
+  enableOfflineQueue?: boolean;
+  connectionName?: string;
+}
+
+export function createRedis(url: string, options: ConnectOptions = {}): Redis {
+  const redisOptions: RedisOptions = {
+    maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 3 : options.maxRetriesPerRequest,
+    enableOfflineQueue: options.enableOfflineQueue ?? true,
+    connectionName: options.connectionName ?? 'lipsync-sync',
+    // Reconnect forever with a capped delay: Redis restarts must not kill the daemon.
+    retryStrategy: (times) => Math.min(times * 200, 5000),
+    lazyConnect: true,
+  };
+  return new Redis(url, redisOptions);
+}
+
+/** Connects and pings once, turning "connection refused" into one clear line. */
+export async function connectRedis(redis: Redis, url: string, timeoutMs = 5000): Promise<void> {
+  const shown = redactUrl(url);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        if (redis.status === 'wait') await redis.connect();
+        await redis.ping();
+      })(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new LsyncError('LSYNC_ERR_REDIS_UNAVAILABLE', `redis.url: cannot reach Redis at ${shown} (${reason}); start Redis or set REDIS_URL`, { field: 'redis.url', cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** redis://user:password@host → redis://user:***@host, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable url)';
+  }
+}

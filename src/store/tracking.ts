@@ -1,0 +1,125 @@
+import type { Redis } from 'ioredis';
+import type { TrackedFields } from '../events/types.js';
+import { chunk } from '../sync/batching.js';
+import { STATE_FIELDS, type Keys } from './keys.js';
+import { runScript } from './scripts.js';
+
+/** Ids per Lua call / pipeline: keeps each round trip small so tracking a million ids stays flat in memory. */
+const WRITE_CHUNK = 1000;
+
+export type TrackCode = 'tracked' | 'already' | 'terminal';
+export type UntrackCode = 'untracked' | 'unknown';
+
+export interface LipsyncRecord {
+  id: string;
+  pending: boolean;
+  fields: TrackedFields;
+  updatedAt: string | null;
+  seenAt: string | null;
+  firstSeenAt: string | null;
+  trackedAt: string | null;
+  missed: number;
+  events: number;
+  terminal: boolean;
+  /** The last full object from Creatify, when one was seen. */
+  lipsync: unknown;
+}
+
+export interface ListPage {
+  ids: string[];
+  /** `'0'` when the listing is complete. */
+  cursor: string;
+}
+
+/** Tracking operations on the pending set and the per-id state (SPEC "Redis"). Ids must already be normalised. */
+export class TrackingStore {
+  constructor(
+    readonly redis: Redis,
+    readonly keys: Keys,
+    private readonly retentionSeconds: number,
+  ) {}
+
+  async track(ids: readonly string[], now = Date.now()): Promise<Map<string, TrackCode>> {
+    const out = new Map<string, TrackCode>();
+    for (const part of chunk(unique(ids), WRITE_CHUNK)) {
+      const codes = (await runScript(this.redis, 'trackIds', [this.keys.pending, this.keys.statusCounts, ...part.map(this.keys.state)], [now, new Date(now).toISOString(), ...part])) as TrackCode[];
+      part.forEach((id, i) => out.set(id, codes[i] ?? 'already'));
+    }
+    return out;
+  }
+
+  async untrack(ids: readonly string[]): Promise<Map<string, UntrackCode>> {
+    const out = new Map<string, UntrackCode>();
+    for (const part of chunk(unique(ids), WRITE_CHUNK)) {
+      const codes = (await runScript(this.redis, 'untrackIds', [this.keys.pending, this.keys.statusCounts, ...part.map(this.keys.state)], [this.retentionSeconds, ...part])) as UntrackCode[];
+      part.forEach((id, i) => out.set(id, codes[i] ?? 'unknown'));
+    }
+    return out;
+  }
+
+  async pendingCount(): Promise<number> {
+    return this.redis.zcard(this.keys.pending);
+  }
+
+  /** Every pending id, oldest tracked first, read in pages so a huge set never lands in one reply. */
+  async *pendingIds(pageSize = 10_000): AsyncGenerator<string[]> {
+    for (let start = 0; ; start += pageSize) {
+      const page = await this.redis.zrange(this.keys.pending, start, start + pageSize - 1);
+      if (page.length > 0) yield page;
+      if (page.length < pageSize) return;
+    }
+  }
+
+  async get(id: string): Promise<LipsyncRecord | null> {
+    const [hash, score] = await Promise.all([this.redis.hgetall(this.keys.state(id)), this.redis.zscore(this.keys.pending, id)]);
+    if (score === null && Object.keys(hash).length === 0) return null;
+    return toRecord(id, hash, score !== null);
+  }
+
+  /**
+   * One page of pending ids, ZSCAN-style cursor (never KEYS); optionally only those whose last status
+   * (case-insensitive) is `status`. A page may hold fewer than `count` ids when filtering.
+   */
+  async listPending(options: { cursor?: string; count?: number; status?: string } = {}): Promise<ListPage> {
+    const [cursor, flat] = await this.redis.zscan(this.keys.pending, options.cursor ?? '0', 'COUNT', options.count ?? 100);
+    let ids = flat.filter((_, i) => i % 2 === 0);
+    if (options.status !== undefined && ids.length > 0) {
+      const wanted = options.status.trim().toLowerCase();
+      const pipeline = this.redis.pipeline();
+      ids.forEach((id) => pipeline.hget(this.keys.state(id), 'label'));
+      const labels = ((await pipeline.exec()) ?? []).map(([, label]) => (typeof label === 'string' ? label : 'new'));
+      ids = ids.filter((_, i) => labels[i] === wanted);
+    }
+    return { ids, cursor };
+  }
+
+  async statusCounts(): Promise<Record<string, number>> {
+    const raw = await this.redis.hgetall(this.keys.statusCounts);
+    return Object.fromEntries(Object.entries(raw).map(([status, n]) => [status, Number(n)]));
+  }
+}
+
+function unique(ids: readonly string[]): string[] {
+  return [...new Set(ids)];
+}
+
+function toRecord(id: string, hash: Record<string, string>, pending: boolean): LipsyncRecord {
+  const raw = hash[STATE_FIELDS.lipsync];
+  return {
+    id,
+    pending,
+    fields: {
+      status: hash[STATE_FIELDS.status] ?? null,
+      progress: hash[STATE_FIELDS.progress] ?? null,
+      failed_reason: hash[STATE_FIELDS.failedReason] ?? null,
+    },
+    updatedAt: hash[STATE_FIELDS.updatedAt] ?? null,
+    seenAt: hash[STATE_FIELDS.seenAt] ?? null,
+    firstSeenAt: hash[STATE_FIELDS.firstSeenAt] ?? null,
+    trackedAt: hash[STATE_FIELDS.trackedAt] ?? null,
+    missed: Number(hash[STATE_FIELDS.missed] ?? 0),
+    events: Number(hash[STATE_FIELDS.events] ?? 0),
+    terminal: hash[STATE_FIELDS.terminal] === '1',
+    lipsync: raw === undefined ? null : (JSON.parse(raw) as unknown),
+  };
+}

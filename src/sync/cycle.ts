@@ -1,0 +1,71 @@
+import type { Redis } from 'ioredis';
+import type { Keys } from '../store/keys.js';
+import type { TrackingStore } from '../store/tracking.js';
+import { chunk } from './batching.js';
+
+export interface BatchJobSpec {
+  jobId: string;
+  ids: string[];
+}
+
+export type CycleStart =
+  | { kind: 'idle' }
+  | { kind: 'busy'; outstanding: number }
+  | { kind: 'started'; cycleId: string; batches: BatchJobSpec[] };
+
+export const META = {
+  cycleId: 'cycle_id',
+  cycleStartedAt: 'cycle_started_at',
+  lastSuccessfulPoll: 'last_successful_poll',
+} as const;
+
+/**
+ * Starts a poll cycle for one scheduler tick, unless the previous cycle still has batches outstanding:
+ * then this tick is skipped, so a slow cycle never makes two batches poll the same ids at once.
+ * A cycle older than `staleAfterMs` is presumed dead (its worker crashed beyond BullMQ's stall recovery).
+ * Retrying the same tick (same `tickId`) returns the same batch job ids, so re-enqueueing is a no-op.
+ */
+export async function startCycle(redis: Redis, keys: Keys, store: TrackingStore, options: { tickId: string; batchSize: number; staleAfterMs: number; now: number }): Promise<CycleStart> {
+  const [outstanding, meta] = await Promise.all([redis.scard(keys.cycleBatches), redis.hmget(keys.meta, META.cycleId, META.cycleStartedAt)]);
+  const [currentId, startedAt] = meta;
+  const sameTick = currentId === options.tickId;
+  if (!sameTick && outstanding > 0 && options.now - Number(startedAt ?? 0) < options.staleAfterMs) return { kind: 'busy', outstanding };
+
+  const ids: string[] = [];
+  for await (const page of store.pendingIds()) ids.push(...page);
+  if (ids.length === 0) {
+    // Nothing to poll is a healthy state: readiness and the stalled-poll alert must not fire on an idle daemon.
+    await redis.hset(keys.meta, META.lastSuccessfulPoll, String(options.now));
+    return { kind: 'idle' };
+  }
+  const batches = chunk(ids, options.batchSize).map((part, i) => ({ jobId: `${options.tickId}-b${i}`, ids: part }));
+  if (!sameTick) {
+    await redis
+      .multi()
+      .del(keys.cycleBatches)
+      .sadd(keys.cycleBatches, ...batches.map((b) => b.jobId))
+      .hset(keys.meta, META.cycleId, options.tickId, META.cycleStartedAt, String(options.now))
+      .exec();
+  }
+  return { kind: 'started', cycleId: options.tickId, batches };
+}
+
+/**
+ * Marks one batch of the current cycle finished (success or final failure). Returns the cycle's duration
+ * in seconds when this was its last batch, else null. SREM makes it count once even if called twice.
+ */
+export async function finishBatch(redis: Redis, keys: Keys, jobId: string, now: number): Promise<number | null> {
+  const reply = await redis.multi().srem(keys.cycleBatches, jobId).scard(keys.cycleBatches).hget(keys.meta, META.cycleStartedAt).exec();
+  const [removed, left, startedAt] = (reply ?? []).map(([, value]) => value);
+  if (removed !== 1 || left !== 0 || typeof startedAt !== 'string') return null;
+  return Math.max(0, (now - Number(startedAt)) / 1000);
+}
+
+export async function markPollSucceeded(redis: Redis, keys: Keys, now: number): Promise<void> {
+  await redis.hset(keys.meta, META.lastSuccessfulPoll, String(now));
+}
+
+export async function lastSuccessfulPoll(redis: Redis, keys: Keys): Promise<number | null> {
+  const value = await redis.hget(keys.meta, META.lastSuccessfulPoll);
+  return value === null ? null : Number(value);
+}

@@ -1,0 +1,78 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { CreatifyClient } from '../creatify/client.js';
+import { applyBatch, readStates } from '../store/apply.js';
+import type { Keys } from '../store/keys.js';
+import { markPollSucceeded } from './cycle.js';
+import type { SyncObserver } from './observer.js';
+import { planBatch } from './plan.js';
+
+export interface PollBatchDeps {
+  redis: Redis;
+  keys: Keys;
+  client: CreatifyClient;
+  observer: SyncObserver;
+  logger: Logger;
+  terminalStatuses: ReadonlySet<string>;
+  missingGraceCycles: number;
+  retentionSeconds: number;
+  now?: () => Date;
+}
+
+export interface BatchSummary {
+  asked: number;
+  answered: number;
+  events: number;
+  changed: number;
+  missing: number;
+  malformed: number;
+  conflicts: number;
+}
+
+/**
+ * Polls one batch (≤100 ids), diffs it against Redis and applies the result atomically. Upstream errors
+ * propagate (the queue retries the job); malformed items are reported and skipped, the rest applied.
+ */
+export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Promise<BatchSummary> {
+  const { redis, keys, observer, logger } = deps;
+  const parsed = await deps.client.list(ids).catch((err: unknown) => {
+    observer.batchPolled(isRateLimited(err) ? 'rate_limited' : 'error');
+    throw err;
+  });
+  observer.batchPolled('ok');
+  const now = deps.now?.() ?? new Date();
+  for (const bad of parsed.malformed) {
+    logger.warn({ lipsyncId: bad.id, index: bad.index, issues: bad.issues }, 'malformed lipsync item skipped');
+  }
+  observer.malformedItems(parsed.malformed.length);
+
+  const states = await readStates(redis, keys, ids);
+  const plan = planBatch(ids, parsed.items, parsed.malformed, states, { terminalStatuses: deps.terminalStatuses, missingGraceCycles: deps.missingGraceCycles, now });
+  const result = await applyBatch(redis, keys, plan.ops, deps.retentionSeconds);
+  await markPollSucceeded(redis, keys, now.getTime());
+
+  // Only what was actually applied is reported: a conflicting op was applied by another replica, which reports it.
+  const applied = plan.ops.filter((_, i) => result.outcomes[i] === 'applied');
+  const appliedIds = new Set(applied.map((op) => op.id));
+  observer.transitions(plan.transitions.filter((t) => appliedIds.has(t.id)));
+  observer.eventsEmitted(applied.flatMap((op) => op.events.map((e) => e.type)));
+  observer.failures(applied.flatMap((op) => op.events.filter((e) => e.type === 'lipsync.failed').map((e) => e.data.current.failed_reason)));
+  observer.missingItems(plan.missing.length);
+  if (plan.unexpected.length > 0) logger.warn({ count: plan.unexpected.length }, 'Creatify returned lipsyncs that were not asked for; ignored');
+  for (const id of plan.missingExpired) {
+    if (appliedIds.has(id)) logger.warn({ lipsyncId: id, cycles: deps.missingGraceCycles }, 'lipsync missing from answers; no longer polled');
+  }
+  return {
+    asked: ids.length,
+    answered: parsed.items.length,
+    events: result.appended,
+    changed: applied.filter((op) => op.events.length > 0).length,
+    missing: plan.missing.length,
+    malformed: parsed.malformed.length,
+    conflicts: result.outcomes.filter((o) => o === 'conflict').length,
+  };
+}
+
+function isRateLimited(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'LSYNC_ERR_RATE_LIMITED';
+}

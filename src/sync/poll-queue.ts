@@ -1,0 +1,146 @@
+import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { isLsyncError } from '../errors.js';
+import type { Keys } from '../store/keys.js';
+import type { TrackingStore } from '../store/tracking.js';
+import { chunk } from './batching.js';
+import { finishBatch, startCycle } from './cycle.js';
+import { pollBatch, type PollBatchDeps } from './poll-batch.js';
+
+export const SCHEDULER_ID = 'poll-tick';
+const BATCH_ATTEMPTS = 3;
+/** Jobs per addBulk call: a cycle over a million ids enqueues in bounded pieces. */
+const ENQUEUE_CHUNK = 500;
+
+export interface PollQueueOptions {
+  connection: ConnectionOptions;
+  keys: Keys;
+  intervalMs: number;
+  batchSize: number;
+  concurrency: number;
+  maxRequestsPerSecond: number;
+  deps: PollBatchDeps;
+  store: TrackingStore;
+  logger: Logger;
+  /** Extra job handlers by name (e.g. discovery), run in the same queue and limiter. */
+  extraHandlers?: Record<string, (job: Job) => Promise<unknown>>;
+}
+
+type BatchData = { ids: string[]; cycleId: string };
+
+/**
+ * The `{prefix}-poll` queue: one job scheduler ticks every interval (one tick per interval across all
+ * replicas), a tick enqueues one job per batch, and batch jobs share the queue's rate limiter, which lives
+ * in Redis and so bounds Creatify requests across every replica.
+ */
+export class PollQueue {
+  readonly queue: Queue;
+  readonly worker: Worker;
+  readonly #options: PollQueueOptions;
+
+  constructor(options: PollQueueOptions) {
+    this.#options = options;
+    const { keys, connection } = options;
+    this.queue = new Queue(keys.pollQueue, { connection, prefix: keys.bullPrefix });
+    this.worker = new Worker(keys.pollQueue, (job) => this.#process(job), {
+      connection,
+      prefix: keys.bullPrefix,
+      concurrency: options.concurrency,
+      limiter: limiterFor(options.maxRequestsPerSecond),
+      autorun: false,
+    });
+    this.worker.on('failed', (job, err) => {
+      options.logger.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'poll job failed');
+    });
+    this.worker.on('error', (err) => options.logger.error({ err: err.message }, 'poll worker error'));
+  }
+
+  /** Idempotent: every replica upserts the same scheduler id, so there is one tick per interval. */
+  async schedule(): Promise<void> {
+    await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: this.#options.intervalMs }, { name: 'tick', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  }
+
+  start(): void {
+    void this.worker.run();
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    await closeWorker(this.worker, timeoutMs, this.#options.logger);
+    await this.queue.close();
+  }
+
+  async #process(job: Job): Promise<unknown> {
+    if (job.name === 'tick') return this.#tick(job);
+    if (job.name === 'batch') return this.#batch(job as Job<BatchData>);
+    const handler = this.#options.extraHandlers?.[job.name];
+    if (handler) return handler(job);
+    throw new Error(`unknown poll job ${job.name}`);
+  }
+
+  async #tick(job: Job): Promise<unknown> {
+    const { deps, keys, batchSize, intervalMs, logger } = this.#options;
+    const now = Date.now();
+    const start = await startCycle(deps.redis, keys, this.#options.store, { tickId: `c${job.timestamp}`, batchSize, staleAfterMs: Math.max(60_000, intervalMs * 10), now });
+    if (start.kind === 'busy') {
+      logger.info({ outstanding: start.outstanding }, 'previous poll cycle still running; tick skipped');
+      return start;
+    }
+    if (start.kind === 'started') {
+      for (const part of chunk(start.batches, ENQUEUE_CHUNK)) {
+        await this.queue.addBulk(
+          part.map((b) => ({
+            name: 'batch',
+            data: { ids: b.ids, cycleId: start.cycleId } satisfies BatchData,
+            opts: { jobId: b.jobId, attempts: BATCH_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+          })),
+        );
+      }
+    }
+    return { kind: start.kind };
+  }
+
+  async #batch(job: Job<BatchData>): Promise<unknown> {
+    const { deps } = this.#options;
+    const started = Date.now();
+    try {
+      const summary = await pollBatch(job.data.ids, deps);
+      await this.#finish(job, started, summary);
+      return summary;
+    } catch (err) {
+      if (isLsyncError(err) && err.code === 'LSYNC_ERR_RATE_LIMITED') {
+        // Queue-wide pause (all replicas), and the job goes back to waiting without spending an attempt.
+        const retryAfter = Number(err.context?.['retryAfterMs'] ?? 1000);
+        await this.worker.rateLimit(retryAfter);
+        throw Worker.RateLimitError();
+      }
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.#finish(job, started, { failed: (err as Error).message });
+      throw err;
+    }
+  }
+
+  async #finish(job: Job<BatchData>, started: number, summary: object): Promise<void> {
+    const { deps, keys, logger } = this.#options;
+    const cycleSeconds = await finishBatch(deps.redis, keys, job.id ?? '', Date.now());
+    logger.debug({ cycle: job.data.cycleId, ms: Date.now() - started, ...summary }, 'batch polled');
+    if (cycleSeconds !== null) deps.observer.cycleCompleted(cycleSeconds);
+  }
+}
+
+/** BullMQ's limiter takes an integer `max` per `duration`; fractional rates stretch the window instead. */
+export function limiterFor(requestsPerSecond: number): { max: number; duration: number } {
+  return requestsPerSecond >= 1 ? { max: Math.floor(requestsPerSecond), duration: 1000 } : { max: 1, duration: Math.round(1000 / requestsPerSecond) };
+}
+
+/** `worker.close()` waits for active jobs with no timeout of its own; bound it, then force. */
+export async function closeWorker(worker: Worker, timeoutMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  const result = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
+  clearTimeout(timer);
+  if (result === 'timeout') {
+    logger.warn({ worker: worker.name, timeoutMs }, 'jobs still running at shutdown; closing forcibly (they will be retried)');
+    await worker.close(true);
+  }
+}
