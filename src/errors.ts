@@ -19,6 +19,7 @@ export const ERROR_KINDS = {
   LSYNC_ERR_CONFIG: { exit: EXIT.config, http: 500 },
   LSYNC_ERR_BAD_ID: { exit: EXIT.usage, http: 422 },
   LSYNC_ERR_BAD_BATCH: { exit: EXIT.usage, http: 422 },
+  LSYNC_ERR_TOO_LARGE: { exit: EXIT.usage, http: 413 },
   LSYNC_ERR_USAGE: { exit: EXIT.usage, http: 400 },
   LSYNC_ERR_NOT_FOUND: { exit: EXIT.failure, http: 404 },
   LSYNC_ERR_UNAUTHORIZED: { exit: EXIT.failure, http: 401 },
@@ -27,6 +28,7 @@ export const ERROR_KINDS = {
   LSYNC_ERR_UPSTREAM: { exit: EXIT.failure, http: 502 },
   LSYNC_ERR_UPSTREAM_RESPONSE: { exit: EXIT.failure, http: 502 },
   LSYNC_ERR_RATE_LIMITED: { exit: EXIT.failure, http: 429 },
+  LSYNC_ERR_INTERNAL: { exit: EXIT.failure, http: 500 },
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_KINDS;

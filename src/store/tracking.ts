@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { TrackedFields } from '../events/types.js';
 import { chunk } from '../sync/batching.js';
-import { STATE_FIELDS, type Keys } from './keys.js';
+import { STATE_FIELDS, UNSEEN_STATUS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
 /** Ids per Lua call / pipeline: keeps each round trip small so tracking a million ids stays flat in memory. */
@@ -26,7 +26,8 @@ export interface LipsyncRecord {
 }
 
 export interface ListPage {
-  ids: string[];
+  /** Pending ids with their last seen status (`new` before the first answer). */
+  items: Array<{ id: string; status: string }>;
   /** `'0'` when the listing is complete. */
   cursor: string;
 }
@@ -82,15 +83,13 @@ export class TrackingStore {
    */
   async listPending(options: { cursor?: string; count?: number; status?: string } = {}): Promise<ListPage> {
     const [cursor, flat] = await this.redis.zscan(this.keys.pending, options.cursor ?? '0', 'COUNT', options.count ?? 100);
-    let ids = flat.filter((_, i) => i % 2 === 0);
-    if (options.status !== undefined && ids.length > 0) {
-      const wanted = options.status.trim().toLowerCase();
-      const pipeline = this.redis.pipeline();
-      ids.forEach((id) => pipeline.hget(this.keys.state(id), 'label'));
-      const labels = ((await pipeline.exec()) ?? []).map(([, label]) => (typeof label === 'string' ? label : 'new'));
-      ids = ids.filter((_, i) => labels[i] === wanted);
-    }
-    return { ids, cursor };
+    const ids = flat.filter((_, i) => i % 2 === 0);
+    const pipeline = this.redis.pipeline();
+    ids.forEach((id) => pipeline.hget(this.keys.state(id), 'label'));
+    const labels = ids.length === 0 ? [] : ((await pipeline.exec()) ?? []).map(([, label]) => (typeof label === 'string' ? label : UNSEEN_STATUS));
+    const wanted = options.status?.trim().toLowerCase();
+    const items = ids.map((id, i) => ({ id, status: labels[i] ?? UNSEEN_STATUS })).filter((item) => wanted === undefined || item.status === wanted);
+    return { items, cursor };
   }
 
   async statusCounts(): Promise<Record<string, number>> {

@@ -8,6 +8,7 @@ import { finishBatch, startCycle } from './cycle.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
 
 export const SCHEDULER_ID = 'poll-tick';
+export const DISCOVERY_SCHEDULER_ID = 'discover-tick';
 const BATCH_ATTEMPTS = 3;
 /** Jobs per addBulk call: a cycle over a million ids enqueues in bounded pieces. */
 const ENQUEUE_CHUNK = 500;
@@ -58,6 +59,11 @@ export class PollQueue {
   /** Idempotent: every replica upserts the same scheduler id, so there is one tick per interval. */
   async schedule(): Promise<void> {
     await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: this.#options.intervalMs }, { name: 'tick', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+  }
+
+  /** Discovery runs as its own scheduled job in this queue, so it shares the Creatify rate limit. */
+  async scheduleDiscovery(everyMs: number): Promise<void> {
+    await this.queue.upsertJobScheduler(DISCOVERY_SCHEDULER_ID, { every: everyMs }, { name: 'discover', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   }
 
   start(): void {

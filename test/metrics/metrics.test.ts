@@ -1,0 +1,350 @@
+import { createRequire } from 'node:module';
+import { Registry } from 'prom-client';
+import {
+  CREATIFY_REQUEST_BUCKETS,
+  METRICS_CONTENT_TYPE,
+  WEBHOOK_DELIVERY_BUCKETS,
+  createMetrics,
+  metricsText,
+  statusLabel,
+  type MetricsSnapshot,
+} from '../../src/metrics/metrics.js';
+import { EVENT_TYPES } from '../../src/events/types.js';
+
+interface Sample {
+  value?: string;
+  labels?: Record<string, string>;
+  buckets?: Record<string, string>;
+  count?: string;
+  sum?: string;
+}
+interface Family {
+  name: string;
+  type: string;
+  metrics: Sample[];
+}
+
+// The parser ships no types and is CommonJS; require keeps the test free of a separate declaration file.
+const parseExposition = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
+
+async function scrape(registry: Registry): Promise<Family[]> {
+  return parseExposition(await registry.metrics());
+}
+
+function family(families: Family[], name: string): Family {
+  const found = families.find((f) => f.name === name);
+  if (!found) throw new Error(`no metric family ${name} in the exposition`);
+  return found;
+}
+
+/** The samples of a family; [] when the family has no series at all (the parser may omit it). */
+function samples(families: Family[], name: string): Sample[] {
+  return families.find((f) => f.name === name)?.metrics ?? [];
+}
+
+function valueOf(families: Family[], name: string, labels: Record<string, string> = {}): number | undefined {
+  const sample = samples(families, name).find((s) => sameLabels(s.labels ?? {}, labels));
+  return sample?.value === undefined ? undefined : Number(sample.value);
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+function labelSets(families: Family[], name: string): Array<Record<string, string>> {
+  return samples(families, name).map((s) => s.labels ?? {});
+}
+
+const P = 'lipsync_sync_';
+
+function snapshotOf(partial: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
+  return { trackedByStatus: {}, deadLettersByEndpoint: {}, queueJobs: [], lastSuccessfulPollSeconds: null, ...partial };
+}
+
+describe('createMetrics', () => {
+  it('exposes every SPEC metric under the lipsync_sync_ prefix with its type', async () => {
+    const metrics = createMetrics({ collectDefaults: false, snapshot: async () => snapshotOf({ lastSuccessfulPollSeconds: 1 }) });
+    const families = await scrape(metrics.registry);
+    const types = Object.fromEntries(families.map((f) => [f.name, f.type]));
+    expect(types).toMatchObject({
+      [`${P}polls_total`]: 'COUNTER',
+      [`${P}poll_cycle_duration_seconds`]: 'HISTOGRAM',
+      [`${P}creatify_requests_total`]: 'COUNTER',
+      [`${P}creatify_request_duration_seconds`]: 'HISTOGRAM',
+      [`${P}tracked_lipsyncs`]: 'GAUGE',
+      [`${P}transitions_total`]: 'COUNTER',
+      [`${P}events_total`]: 'COUNTER',
+      [`${P}failures_total`]: 'COUNTER',
+      [`${P}webhook_deliveries_total`]: 'COUNTER',
+      [`${P}webhook_delivery_duration_seconds`]: 'HISTOGRAM',
+      [`${P}webhook_dead_letters`]: 'GAUGE',
+      [`${P}queue_jobs`]: 'GAUGE',
+      [`${P}last_successful_poll_timestamp_seconds`]: 'GAUGE',
+      [`${P}malformed_items_total`]: 'COUNTER',
+      [`${P}missing_total`]: 'COUNTER',
+      [`${P}snapshot_errors_total`]: 'COUNTER',
+    });
+  });
+
+  it('counts increments with their label sets', async () => {
+    const m = createMetrics({ collectDefaults: false });
+    m.polls.inc({ outcome: 'ok' });
+    m.polls.inc({ outcome: 'ok' });
+    m.polls.inc({ outcome: 'rate_limited' });
+    m.creatifyRequests.inc({ code: '200' }, 3);
+    m.creatifyRequests.inc({ code: 'network' });
+    m.transitions.inc({ from: statusLabel(null), to: statusLabel(' Running ') });
+    m.transitions.inc({ from: statusLabel('RUNNING'), to: statusLabel('done') });
+    m.events.inc({ type: 'lipsync.completed' });
+    m.failures.inc({ reason_class: 'audio' });
+    m.webhookDeliveries.inc({ endpoint: 'crm', outcome: 'delivered' });
+    m.webhookDeliveries.inc({ endpoint: 'crm', outcome: 'retry' }, 2);
+    m.malformedItems.inc();
+    m.missing.inc(4);
+
+    const f = await scrape(m.registry);
+    expect(valueOf(f, `${P}polls_total`, { outcome: 'ok' })).toBe(2);
+    expect(valueOf(f, `${P}polls_total`, { outcome: 'rate_limited' })).toBe(1);
+    expect(valueOf(f, `${P}creatify_requests_total`, { code: '200' })).toBe(3);
+    expect(valueOf(f, `${P}creatify_requests_total`, { code: 'network' })).toBe(1);
+    expect(labelSets(f, `${P}transitions_total`)).toEqual(
+      expect.arrayContaining([
+        { from: 'none', to: 'running' },
+        { from: 'running', to: 'done' },
+      ]),
+    );
+    expect(samples(f, `${P}transitions_total`)).toHaveLength(2);
+    expect(valueOf(f, `${P}events_total`, { type: 'lipsync.completed' })).toBe(1);
+    expect(valueOf(f, `${P}failures_total`, { reason_class: 'audio' })).toBe(1);
+    expect(valueOf(f, `${P}webhook_deliveries_total`, { endpoint: 'crm', outcome: 'delivered' })).toBe(1);
+    expect(valueOf(f, `${P}webhook_deliveries_total`, { endpoint: 'crm', outcome: 'retry' })).toBe(2);
+    expect(valueOf(f, `${P}malformed_items_total`)).toBe(1);
+    expect(valueOf(f, `${P}missing_total`)).toBe(4);
+  });
+
+  it('starts known outcomes, event types and failure classes at 0 so increase() sees the first one', async () => {
+    const m = createMetrics({ collectDefaults: false, failureClasses: ['audio', 'other'] });
+    const f = await scrape(m.registry);
+    expect(labelSets(f, `${P}polls_total`).map((l) => l.outcome).sort()).toEqual(['error', 'ok', 'rate_limited']);
+    expect(labelSets(f, `${P}events_total`).map((l) => l.type).sort()).toEqual([...EVENT_TYPES].sort());
+    expect(labelSets(f, `${P}failures_total`).map((l) => l.reason_class).sort()).toEqual(['audio', 'other']);
+    expect(samples(f, `${P}events_total`).every((s) => s.value === '0')).toBe(true);
+  });
+
+  it('starts configured webhook endpoints at 0 deliveries and 0 dead letters', async () => {
+    const m = createMetrics({
+      collectDefaults: false,
+      webhookEndpoints: ['crm', 'slack'],
+      snapshot: async () => snapshotOf({ deadLettersByEndpoint: { crm: 2 } }),
+    });
+    const f = await scrape(m.registry);
+    expect(samples(f, `${P}webhook_deliveries_total`)).toHaveLength(8);
+    expect(valueOf(f, `${P}webhook_deliveries_total`, { endpoint: 'slack', outcome: 'dead_lettered' })).toBe(0);
+    expect(valueOf(f, `${P}webhook_dead_letters`, { endpoint: 'crm' })).toBe(2);
+    expect(valueOf(f, `${P}webhook_dead_letters`, { endpoint: 'slack' })).toBe(0);
+  });
+
+  it('pre-creates the default failure classes when none are given', async () => {
+    const f = await scrape(createMetrics({ collectDefaults: false }).registry);
+    const classes = labelSets(f, `${P}failures_total`).map((l) => l.reason_class);
+    expect(classes).toEqual(expect.arrayContaining(['face_not_detected', 'audio', 'credits', 'other', 'unknown']));
+  });
+
+  it('buckets Creatify requests from 10 ms to 30 s and webhooks from 5 ms to 30 s', async () => {
+    const m = createMetrics({ collectDefaults: false });
+    m.creatifyRequestDuration.observe(0.02);
+    m.creatifyRequestDuration.observe(12);
+    m.webhookDeliveryDuration.observe({ endpoint: 'crm' }, 0.004);
+    m.pollCycleDuration.observe(0.3);
+    const f = await scrape(m.registry);
+
+    const creatify = samples(f, `${P}creatify_request_duration_seconds`)[0];
+    const bound = (le: string): number => (le === '+Inf' ? Infinity : Number(le));
+    const bounds = (s: Sample | undefined): number[] => Object.keys(s?.buckets ?? {}).map(bound).sort((a, b) => a - b);
+    expect(bounds(creatify)).toEqual([...CREATIFY_REQUEST_BUCKETS, Infinity]);
+    expect(CREATIFY_REQUEST_BUCKETS[0]).toBe(0.01);
+    expect(CREATIFY_REQUEST_BUCKETS.at(-1)).toBe(30);
+    expect(creatify?.buckets?.['0.01']).toBe('0');
+    expect(creatify?.buckets?.['0.025']).toBe('1');
+    expect(creatify?.buckets?.['10']).toBe('1');
+    expect(creatify?.buckets?.['30']).toBe('2');
+    expect(creatify?.count).toBe('2');
+
+    const webhook = samples(f, `${P}webhook_delivery_duration_seconds`);
+    expect(webhook).toHaveLength(1);
+    expect(bounds(webhook[0])).toEqual([...WEBHOOK_DELIVERY_BUCKETS, Infinity]);
+    expect(WEBHOOK_DELIVERY_BUCKETS[0]).toBe(0.005);
+    expect(WEBHOOK_DELIVERY_BUCKETS.at(-1)).toBe(30);
+    expect(webhook[0]?.buckets?.['0.005']).toBe('1');
+    // The parser drops the labels of labelled histograms (yunyu/parse-prometheus-text-format#13): read the line.
+    expect(await m.registry.metrics()).toContain(`${P}webhook_delivery_duration_seconds_count{endpoint="crm"} 1\n`);
+
+    expect(samples(f, `${P}poll_cycle_duration_seconds`)[0]?.count).toBe('1');
+  });
+
+  it('fills the gauges from the snapshot and drops labels that vanished since the last scrape', async () => {
+    const snapshots = [
+      snapshotOf({
+        trackedByStatus: { running: 3, Done: 1, done: 2 },
+        deadLettersByEndpoint: { crm: 2, slack: 1 },
+        queueJobs: [
+          { queue: 'lsync-webhooks', state: 'waiting', count: 5 },
+          { queue: 'lsync-poll', state: 'active', count: 1 },
+        ],
+        lastSuccessfulPollSeconds: 1_767_225_600,
+      }),
+      snapshotOf({
+        trackedByStatus: { running: 1 },
+        deadLettersByEndpoint: { crm: 0 },
+        queueJobs: [{ queue: 'lsync-webhooks', state: 'waiting', count: 0 }],
+        lastSuccessfulPollSeconds: null,
+      }),
+    ];
+    let next = 0;
+    const m = createMetrics({
+      collectDefaults: false,
+      snapshot: async () => {
+        const s = snapshots[next++];
+        if (!s) throw new Error('no more snapshots');
+        return s;
+      },
+    });
+
+    const first = await scrape(m.registry);
+    expect(valueOf(first, `${P}tracked_lipsyncs`, { status: 'running' })).toBe(3);
+    expect(valueOf(first, `${P}tracked_lipsyncs`, { status: 'done' })).toBe(3);
+    expect(samples(first, `${P}tracked_lipsyncs`)).toHaveLength(2);
+    expect(valueOf(first, `${P}webhook_dead_letters`, { endpoint: 'slack' })).toBe(1);
+    expect(valueOf(first, `${P}queue_jobs`, { queue: 'lsync-webhooks', state: 'waiting' })).toBe(5);
+    expect(valueOf(first, `${P}queue_jobs`, { queue: 'lsync-poll', state: 'active' })).toBe(1);
+    expect(valueOf(first, `${P}last_successful_poll_timestamp_seconds`)).toBe(1_767_225_600);
+
+    const second = await scrape(m.registry);
+    expect(labelSets(second, `${P}tracked_lipsyncs`)).toEqual([{ status: 'running' }]);
+    expect(valueOf(second, `${P}tracked_lipsyncs`, { status: 'running' })).toBe(1);
+    expect(labelSets(second, `${P}webhook_dead_letters`)).toEqual([{ endpoint: 'crm' }]);
+    expect(labelSets(second, `${P}queue_jobs`)).toEqual([{ queue: 'lsync-webhooks', state: 'waiting' }]);
+    // Unknown is no series rather than 0, which would read as "last polled in 1970".
+    expect(samples(second, `${P}last_successful_poll_timestamp_seconds`)).toEqual([]);
+  });
+
+  it('calls the snapshot once per scrape, even while it is slow', async () => {
+    let calls = 0;
+    const m = createMetrics({
+      collectDefaults: false,
+      snapshot: async () => {
+        calls++;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return snapshotOf({ trackedByStatus: { running: calls } });
+      },
+    });
+    const first = await scrape(m.registry);
+    expect(calls).toBe(1);
+    expect(valueOf(first, `${P}tracked_lipsyncs`, { status: 'running' })).toBe(1);
+    const second = await scrape(m.registry);
+    expect(calls).toBe(2);
+    expect(valueOf(second, `${P}tracked_lipsyncs`, { status: 'running' })).toBe(2);
+  });
+
+  it('still serves the other metrics when the snapshot rejects, and counts the failure in that scrape', async () => {
+    const errors: unknown[] = [];
+    const m = createMetrics({
+      collectDefaults: false,
+      snapshot: async () => {
+        throw new Error('ECONNREFUSED 127.0.0.1:6379');
+      },
+      onSnapshotError: (err) => errors.push(err),
+    });
+    m.polls.inc({ outcome: 'ok' });
+
+    const f = await scrape(m.registry);
+    expect(valueOf(f, `${P}polls_total`, { outcome: 'ok' })).toBe(1);
+    expect(valueOf(f, `${P}snapshot_errors_total`)).toBe(1);
+    expect(samples(f, `${P}tracked_lipsyncs`)).toEqual([]);
+    expect(samples(f, `${P}last_successful_poll_timestamp_seconds`)).toEqual([]);
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0])).toContain('ECONNREFUSED');
+  });
+
+  it('drops stale snapshot gauges when a later snapshot fails', async () => {
+    let fail = false;
+    const m = createMetrics({
+      collectDefaults: false,
+      webhookEndpoints: ['crm'],
+      snapshot: async () => {
+        if (fail) throw new Error('redis down');
+        return snapshotOf({ trackedByStatus: { running: 2 }, lastSuccessfulPollSeconds: 100 });
+      },
+    });
+    expect(valueOf(await scrape(m.registry), `${P}tracked_lipsyncs`, { status: 'running' })).toBe(2);
+    fail = true;
+    const f = await scrape(m.registry);
+    expect(samples(f, `${P}tracked_lipsyncs`)).toEqual([]);
+    expect(samples(f, `${P}webhook_dead_letters`)).toEqual([]);
+    expect(samples(f, `${P}last_successful_poll_timestamp_seconds`)).toEqual([]);
+  });
+
+  it('survives a snapshot that throws synchronously', async () => {
+    const m = createMetrics({
+      collectDefaults: false,
+      snapshot: () => {
+        throw new Error('not connected');
+      },
+    });
+    const f = await scrape(m.registry);
+    expect(valueOf(f, `${P}snapshot_errors_total`)).toBe(1);
+  });
+
+  it('gives up on a hung snapshot after snapshotTimeoutMs instead of hanging the scrape', async () => {
+    const m = createMetrics({
+      collectDefaults: false,
+      snapshotTimeoutMs: 50,
+      snapshot: () => new Promise<MetricsSnapshot>(() => undefined),
+    });
+    const started = Date.now();
+    const f = await scrape(m.registry);
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(valueOf(f, `${P}snapshot_errors_total`)).toBe(1);
+  });
+
+  it('has no snapshot gauge series without a snapshot callback', async () => {
+    const f = await scrape(createMetrics({ collectDefaults: false }).registry);
+    expect(samples(f, `${P}tracked_lipsyncs`)).toEqual([]);
+    expect(samples(f, `${P}last_successful_poll_timestamp_seconds`)).toEqual([]);
+    expect(valueOf(f, `${P}snapshot_errors_total`)).toBe(0);
+  });
+
+  it('adds prom-client default metrics with the lipsync_sync_ prefix unless disabled', async () => {
+    const withDefaults = await scrape(createMetrics().registry);
+    expect(family(withDefaults, `${P}process_cpu_seconds_total`).type).toBe('COUNTER');
+    expect(withDefaults.some((f) => f.name === 'process_cpu_seconds_total')).toBe(false);
+
+    const without = await scrape(createMetrics({ collectDefaults: false }).registry);
+    expect(without.some((f) => f.name.includes('process_cpu'))).toBe(false);
+  });
+
+  it('registers on the registry it is given', async () => {
+    const registry = new Registry();
+    createMetrics({ registry, collectDefaults: false });
+    expect(registry.getSingleMetric(`${P}polls_total`)).toBeDefined();
+    expect(() => createMetrics({ registry, collectDefaults: false })).toThrow(/already been registered/);
+  });
+
+  it('serves the text with the Prometheus content type', async () => {
+    const m = createMetrics({ collectDefaults: false });
+    const { contentType, body } = await metricsText(m.registry);
+    expect(contentType).toBe(METRICS_CONTENT_TYPE);
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(body).toContain(`# TYPE ${P}polls_total counter`);
+  });
+});
+
+describe('statusLabel', () => {
+  it('trims and lower-cases, and names a missing status none', () => {
+    expect(statusLabel('  In_Queue ')).toBe('in_queue');
+    expect(statusLabel(null)).toBe('none');
+    expect(statusLabel(undefined)).toBe('none');
+    expect(statusLabel('   ')).toBe('none');
+  });
+});

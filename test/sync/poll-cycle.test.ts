@@ -1,0 +1,179 @@
+import { pino } from 'pino';
+import { CreatifyClient } from '../../src/creatify/client.js';
+import type { ChangeEvent } from '../../src/events/types.js';
+import { CreatifySimulator } from '../../src/simulator/server.js';
+import { keysFor } from '../../src/store/keys.js';
+import { TrackingStore } from '../../src/store/tracking.js';
+import { NOOP_OBSERVER, type PollOutcome, type SyncObserver } from '../../src/sync/observer.js';
+import { pollBatch, type PollBatchDeps } from '../../src/sync/poll-batch.js';
+import { PollQueue } from '../../src/sync/poll-queue.js';
+import { terminalSet } from '../../src/sync/plan.js';
+import { uuid } from '../helpers/lipsync.js';
+import { cleanupPrefix, newRedis, uniquePrefix, waitUntil } from '../helpers/redis.js';
+
+const prefix = uniquePrefix('poll');
+const keys = keysFor(prefix);
+const redis = newRedis();
+const bull = newRedis();
+const logger = pino({ level: 'silent' });
+const sim = new CreatifySimulator();
+const outcomes: PollOutcome[] = [];
+const observer: SyncObserver = { ...NOOP_OBSERVER, batchPolled: (o) => outcomes.push(o) };
+let client: CreatifyClient;
+let store: TrackingStore;
+let poll: PollQueue;
+
+function deps(overrides: Partial<PollBatchDeps> = {}): PollBatchDeps {
+  return { redis, keys, client, observer, logger, terminalStatuses: terminalSet(['done', 'failed']), missingGraceCycles: 2, retentionSeconds: 600, ...overrides };
+}
+
+async function events(): Promise<ChangeEvent[]> {
+  const entries = await redis.xrange(keys.events, '-', '+');
+  return entries.map(([, fields]) => JSON.parse(fields[fields.indexOf('event') + 1] ?? '{}') as ChangeEvent);
+}
+
+/** Enqueues one scheduler-style tick and waits until its cycle has no batch outstanding. */
+async function runCycle(): Promise<void> {
+  const before = await redis.hget(keys.meta, 'cycle_id');
+  await poll.queue.add('tick', {});
+  await waitUntil(async () => {
+    const [current, outstanding, counts] = await Promise.all([redis.hget(keys.meta, 'cycle_id'), redis.scard(keys.cycleBatches), poll.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')]);
+    const idle = Object.values(counts).every((n) => n === 0);
+    return idle && outstanding === 0 && (current !== before || (await store.pendingCount()) === 0);
+  }, 'the poll cycle to finish');
+}
+
+beforeAll(async () => {
+  const baseUrl = await sim.start();
+  client = new CreatifyClient({ baseUrl, timeoutMs: 2000, retries: 2 });
+  store = new TrackingStore(redis, keys, 600);
+  poll = new PollQueue({ connection: bull, keys, store, intervalMs: 60_000, batchSize: 100, concurrency: 4, maxRequestsPerSecond: 50, deps: deps(), logger });
+  poll.start();
+});
+
+beforeEach(async () => {
+  sim.reset();
+  outcomes.length = 0;
+  await redis.del(keys.events, keys.pending, keys.statusCounts);
+});
+
+afterAll(async () => {
+  await poll.close(5000);
+  client.close();
+  await sim.stop();
+  await cleanupPrefix(prefix);
+  await Promise.all([redis.quit(), bull.quit()]);
+});
+
+describe('poll cycle (real Redis + simulator)', () => {
+  it('polls 250 tracked ids with exactly 3 requests of at most 100 ids', async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => uuid(1000 + i));
+    ids.forEach((id) => sim.set(id, { status: 'running', progress: '0.1' }));
+    await store.track(ids);
+    await runCycle();
+    expect(sim.requests).toHaveLength(3);
+    expect(sim.requests.map((r) => r.ids?.length).sort()).toEqual([100, 100, 50]);
+    expect(new Set(sim.requests.flatMap((r) => r.ids ?? [])).size).toBe(250);
+    expect((await events()).filter((e) => e.type === 'lipsync.tracked')).toHaveLength(250);
+    expect(await store.statusCounts()).toEqual({ running: 250 });
+  });
+
+  it('emits running→done once, then stops polling the terminal id', async () => {
+    const id = uuid(2000);
+    sim.set(id, { status: 'running', progress: '0.5' });
+    await store.track([id]);
+    await runCycle();
+    sim.set(id, { status: 'done', progress: '1', output: 'https://cdn.example/out.mp4' });
+    await runCycle();
+    await runCycle(); // no longer pending: this cycle asks nothing
+    const types = (await events()).map((e) => e.type);
+    expect(types).toEqual(['lipsync.tracked', 'lipsync.status_changed', 'lipsync.completed']);
+    const done = (await events())[1];
+    expect(done?.data.previous).toEqual({ status: 'running', progress: '0.5', failed_reason: null });
+    expect(done?.data.current.status).toBe('done');
+    expect(done?.data.lipsync?.output).toBe('https://cdn.example/out.mp4');
+    expect(sim.requests).toHaveLength(2);
+    expect(await store.pendingCount()).toBe(0);
+    expect((await store.get(id))?.terminal).toBe(true);
+    expect((await store.track([id])).get(id)).toBe('terminal');
+  });
+
+  it('honours 429 Retry-After queue-wide and then completes the batch', async () => {
+    const id = uuid(3000);
+    sim.set(id, { status: 'running' });
+    await store.track([id]);
+    sim.enqueueResponse({ status: 429, headers: { 'retry-after': '1' }, body: '{"detail":"slow down"}' });
+    await runCycle();
+    expect(sim.requests.map((r) => r.status)).toEqual([429, 200]);
+    const [first, second] = sim.requests;
+    expect((second?.at ?? 0) - (first?.at ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(outcomes).toEqual(['rate_limited', 'ok']);
+    expect((await events()).map((e) => e.type)).toEqual(['lipsync.tracked']);
+  });
+
+  it('recovers from a 500 followed by a 200 inside one request', async () => {
+    const id = uuid(4000);
+    sim.set(id, { status: 'in_queue' });
+    await store.track([id]);
+    sim.enqueueResponse({ status: 500, body: 'oops' });
+    await runCycle();
+    expect(sim.requests.map((r) => r.status)).toEqual([500, 200]);
+    expect(outcomes).toEqual(['ok']);
+    expect((await store.get(id))?.fields.status).toBe('in_queue');
+  });
+
+  it('keeps the other items of a batch when one is malformed, and keeps the malformed id tracked', async () => {
+    const [good, bad] = [uuid(5000), uuid(5001)];
+    sim.set(good, { status: 'running' });
+    sim.set(bad, { status: 'running' });
+    sim.setMalformed(bad, (obj) => {
+      obj['aspect_ratio'] = 'bogus';
+    });
+    await store.track([good, bad]);
+    await runCycle();
+    expect((await events()).map((e) => e.data.lipsync_id)).toEqual([good]);
+    expect((await store.get(bad))?.pending).toBe(true);
+    expect((await store.get(bad))?.missed).toBe(0);
+  });
+
+  it('emits lipsync.missing after the grace cycles and stops polling the id', async () => {
+    const id = uuid(6000);
+    await store.track([id]);
+    await runCycle();
+    expect(await events()).toEqual([]);
+    await runCycle();
+    expect((await events()).map((e) => e.type)).toEqual(['lipsync.missing']);
+    expect(await store.pendingCount()).toBe(0);
+  });
+
+  it('a non-JSON answer fails the batch without touching state', async () => {
+    const id = uuid(7000);
+    sim.set(id, { status: 'running' });
+    await store.track([id]);
+    await pollBatch([id], deps());
+    sim.enqueueResponse({ status: 200, body: '<html>' });
+    await expect(pollBatch([id], deps())).rejects.toThrow(/not JSON/);
+    expect((await events()).map((e) => e.type)).toEqual(['lipsync.tracked']);
+    expect(await store.pendingCount()).toBe(1);
+  });
+
+  it('two workers applying the same answer emit each event once', async () => {
+    const ids = Array.from({ length: 40 }, (_, i) => uuid(8000 + i));
+    ids.forEach((id) => sim.set(id, { status: 'running', progress: '0.2' }));
+    await store.track(ids);
+    const otherRedis = newRedis();
+    try {
+      const results = await Promise.all([pollBatch(ids, deps()), pollBatch(ids, deps({ redis: otherRedis }))]);
+      ids.forEach((id) => sim.set(id, { status: 'failed', failed_reason: 'face not detected' }));
+      await Promise.all([pollBatch(ids, deps()), pollBatch(ids, deps({ redis: otherRedis }))]);
+      expect(results[0].events + results[1].events).toBe(40);
+    } finally {
+      otherRedis.disconnect();
+    }
+    const all = await events();
+    expect(all.filter((e) => e.type === 'lipsync.tracked')).toHaveLength(40);
+    expect(all.filter((e) => e.type === 'lipsync.failed')).toHaveLength(40);
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+    expect(await store.pendingCount()).toBe(0);
+  });
+});
