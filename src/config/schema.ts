@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileFailureRules } from '../metrics/failure-class.js';
 import { secretProblem } from '../webhooks/secret.js';
 
 const SECOND = 1000;
@@ -100,7 +101,17 @@ export const configSchema = z.strictObject({
       pretty: z.boolean().optional(),
     })
     .prefault({}),
-  failureClasses: z.array(z.strictObject({ class: z.string().regex(/^[a-z0-9_]{1,40}$/), pattern: z.string().min(1) })).optional(),
+  /** failed_reason → reason_class rules for `failures_total`, first match wins; default DEFAULT_FAILURE_CLASSES. */
+  failureClasses: z
+    .array(z.strictObject({ class: z.string(), pattern: z.string().min(1) }))
+    .superRefine((rules, ctx) => {
+      try {
+        compileFailureRules(rules);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+      }
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -88,4 +88,9 @@ describe('loadConfig', () => {
     const badSecret = [{ name: 'x', url: 'https://example.com', secret: 'plain' }];
     expect(configError(() => loadConfig({ env: { ...creds, WEBHOOKS_JSON: JSON.stringify(badSecret) } })).message).toMatch(/^webhooks\.0\.secret: .*whsec_/);
   });
+
+  it('rejects a failure class rule whose pattern does not compile', () => {
+    const path = file('e.yaml', 'failureClasses:\n  - class: face\n    pattern: "(unclosed"\n');
+    expect(configError(() => loadConfig({ configPath: path, env: creds })).message).toMatch(/^failureClasses: .*\(unclosed.*not a valid regular expression/);
+  });
 });
