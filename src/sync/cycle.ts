@@ -17,7 +17,20 @@ export const META = {
   cycleId: 'cycle_id',
   cycleStartedAt: 'cycle_started_at',
   lastSuccessfulPoll: 'last_successful_poll',
+  /** Per-cycle totals summed by whichever replica finishes each batch, logged once at the end. */
+  cycleIds: 'cycle_ids',
+  cycleEvents: 'cycle_events',
+  cycleFailedBatches: 'cycle_failed_batches',
+  cycleBatchCount: 'cycle_batch_count',
 } as const;
+
+export interface CycleTotals {
+  seconds: number;
+  batches: number;
+  ids: number;
+  events: number;
+  failedBatches: number;
+}
 
 /**
  * Starts a poll cycle for one scheduler tick, unless the previous cycle still has batches outstanding:
@@ -44,21 +57,32 @@ export async function startCycle(redis: Redis, keys: Keys, store: TrackingStore,
       .multi()
       .del(keys.cycleBatches)
       .sadd(keys.cycleBatches, ...batches.map((b) => b.jobId))
-      .hset(keys.meta, META.cycleId, options.tickId, META.cycleStartedAt, String(options.now))
+      .hset(keys.meta, META.cycleId, options.tickId, META.cycleStartedAt, String(options.now), META.cycleIds, '0', META.cycleEvents, '0', META.cycleFailedBatches, '0', META.cycleBatchCount, String(batches.length))
       .exec();
   }
   return { kind: 'started', cycleId: options.tickId, batches };
 }
 
 /**
- * Marks one batch of the current cycle finished (success or final failure). Returns the cycle's duration
- * in seconds when this was its last batch, else null. SREM makes it count once even if called twice.
+ * Marks one batch of the current cycle finished (success or final failure) and adds its numbers to the
+ * cycle's totals. Returns the totals when this was the cycle's last batch, else null. SREM makes a batch
+ * count once even if finished twice (a retried job).
  */
-export async function finishBatch(redis: Redis, keys: Keys, jobId: string, now: number): Promise<number | null> {
-  const reply = await redis.multi().srem(keys.cycleBatches, jobId).scard(keys.cycleBatches).hget(keys.meta, META.cycleStartedAt).exec();
-  const [removed, left, startedAt] = (reply ?? []).map(([, value]) => value);
-  if (removed !== 1 || left !== 0 || typeof startedAt !== 'string') return null;
-  return Math.max(0, (now - Number(startedAt)) / 1000);
+export async function finishBatch(redis: Redis, keys: Keys, jobId: string, batch: { ids: number; events: number; failed: boolean }, now: number): Promise<CycleTotals | null> {
+  const removed = await redis.srem(keys.cycleBatches, jobId);
+  if (removed !== 1) return null;
+  const reply = await redis
+    .multi()
+    .hincrby(keys.meta, META.cycleIds, batch.ids)
+    .hincrby(keys.meta, META.cycleEvents, batch.events)
+    .hincrby(keys.meta, META.cycleFailedBatches, batch.failed ? 1 : 0)
+    .scard(keys.cycleBatches)
+    .hmget(keys.meta, META.cycleStartedAt, META.cycleBatchCount)
+    .exec();
+  const [ids, events, failedBatches, left, meta] = (reply ?? []).map(([, value]) => value);
+  const [startedAt, batches] = (meta ?? []) as Array<string | null>;
+  if (left !== 0 || typeof startedAt !== 'string') return null;
+  return { seconds: Math.max(0, (now - Number(startedAt)) / 1000), batches: Number(batches ?? 0), ids: Number(ids), events: Number(events), failedBatches: Number(failedBatches) };
 }
 
 export async function markPollSucceeded(redis: Redis, keys: Keys, now: number): Promise<void> {

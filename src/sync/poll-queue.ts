@@ -107,10 +107,9 @@ export class PollQueue {
 
   async #batch(job: Job<BatchData>): Promise<unknown> {
     const { deps } = this.#options;
-    const started = Date.now();
     try {
       const summary = await pollBatch(job.data.ids, deps);
-      await this.#finish(job, started, summary);
+      await this.#finish(job, { ids: summary.asked, events: summary.events, failed: false });
       return summary;
     } catch (err) {
       if (isLsyncError(err) && err.code === 'LSYNC_ERR_RATE_LIMITED') {
@@ -119,16 +118,19 @@ export class PollQueue {
         await this.worker.rateLimit(retryAfter);
         throw Worker.RateLimitError();
       }
-      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.#finish(job, started, { failed: (err as Error).message });
+      // The ids stay pending: a failed batch is simply polled again next cycle.
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.#finish(job, { ids: job.data.ids.length, events: 0, failed: true });
       throw err;
     }
   }
 
-  async #finish(job: Job<BatchData>, started: number, summary: object): Promise<void> {
+  async #finish(job: Job<BatchData>, batch: { ids: number; events: number; failed: boolean }): Promise<void> {
     const { deps, keys, logger } = this.#options;
-    const cycleSeconds = await finishBatch(deps.redis, keys, job.id ?? '', Date.now());
-    logger.debug({ cycle: job.data.cycleId, ms: Date.now() - started, ...summary }, 'batch polled');
-    if (cycleSeconds !== null) deps.observer.cycleCompleted(cycleSeconds);
+    const totals = await finishBatch(deps.redis, keys, job.id ?? '', batch, Date.now());
+    if (totals === null) return;
+    deps.observer.cycleCompleted(totals.seconds);
+    // One line per cycle, never one per id.
+    logger.info({ cycle: job.data.cycleId, ids: totals.ids, requests: totals.batches, failedRequests: totals.failedBatches, events: totals.events, seconds: totals.seconds }, 'poll cycle complete');
   }
 }
 

@@ -1,0 +1,112 @@
+import { createInterface } from 'node:readline';
+import { parseLipsyncId } from '../creatify/ids.js';
+import { LsyncError } from '../errors.js';
+import type { LipsyncRecord } from '../store/tracking.js';
+import { generateSecret } from '../webhooks/secret.js';
+import { replayDeadLetters } from '../webhooks/replay.js';
+import { str, type Parsed } from './args.js';
+import { openStore, type StoreContext } from './context.js';
+
+type Out = (line: string) => void;
+
+async function withStore<T>(values: Parsed['values'], fn: (ctx: StoreContext) => Promise<T>): Promise<T> {
+  const ctx = await openStore(str(values, 'config'));
+  try {
+    return await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+/** Validates every id before touching Redis: one bad id means nothing is written (exit 2). */
+function parseIds(raw: readonly string[]): string[] {
+  if (raw.length === 0) throw new LsyncError('LSYNC_ERR_USAGE', 'no ids given; pass UUIDs as arguments or one per line on stdin');
+  return raw.map((id, i) => parseLipsyncId(id, raw.length === 1 ? 'id' : `ids[${i}] (argument ${i + 1})`));
+}
+
+async function readStdinIds(): Promise<string[]> {
+  if (process.stdin.isTTY) return [];
+  const ids: string[] = [];
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    const trimmed = line.trim();
+    if (trimmed !== '' && !trimmed.startsWith('#')) ids.push(trimmed);
+  }
+  return ids;
+}
+
+export async function track(parsed: Parsed, out: Out): Promise<number> {
+  const ids = parseIds(parsed.positionals.length > 0 ? parsed.positionals : await readStdinIds());
+  const codes = await withStore(parsed.values, (ctx) => ctx.store.track(ids));
+  const words = { tracked: 'tracked', already: 'already tracked', terminal: 'already terminal (not re-polled)' } as const;
+  for (const [id, code] of codes) out(`${id}  ${words[code]}`);
+  return 0;
+}
+
+export async function untrack(parsed: Parsed, out: Out): Promise<number> {
+  const ids = parseIds(parsed.positionals);
+  const codes = await withStore(parsed.values, (ctx) => ctx.store.untrack(ids));
+  for (const [id, code] of codes) out(`${id}  ${code === 'untracked' ? 'untracked' : 'was not tracked'}`);
+  return 0;
+}
+
+export async function status(parsed: Parsed, out: Out): Promise<number> {
+  if (parsed.positionals.length !== 1) throw new LsyncError('LSYNC_ERR_USAGE', 'status takes exactly one id; see lipsync-sync status --help');
+  const id = parseLipsyncId(parsed.positionals[0], 'id');
+  const record = await withStore(parsed.values, (ctx) => ctx.store.get(id));
+  if (record === null) throw new LsyncError('LSYNC_ERR_NOT_FOUND', `${id}: not tracked and no stored state; track it with lipsync-sync track ${id}`, { field: 'id' });
+  if (parsed.values['json'] === true) out(JSON.stringify(record, null, 2));
+  else table(recordRows(record)).forEach(out);
+  return 0;
+}
+
+export async function list(parsed: Parsed, out: Out): Promise<number> {
+  const limit = Number(str(parsed.values, 'limit') ?? '1000');
+  if (!Number.isInteger(limit) || limit < 1) throw new LsyncError('LSYNC_ERR_USAGE', '--limit: must be a positive whole number');
+  const wanted = str(parsed.values, 'status');
+  const items = await withStore(parsed.values, async (ctx) => {
+    const found: Array<{ id: string; status: string }> = [];
+    let cursor = '0';
+    do {
+      const page = await ctx.store.listPending({ cursor, count: 500, ...(wanted === undefined ? {} : { status: wanted }) });
+      found.push(...page.items);
+      cursor = page.cursor;
+    } while (cursor !== '0' && found.length < limit);
+    return found.slice(0, limit);
+  });
+  if (parsed.values['json'] === true) out(JSON.stringify(items));
+  else items.forEach((item) => out(`${item.id}  ${item.status}`));
+  return 0;
+}
+
+export async function replay(parsed: Parsed, out: Out): Promise<number> {
+  const endpoint = str(parsed.values, 'endpoint');
+  const result = await withStore(parsed.values, (ctx) => replayDeadLetters(ctx, endpoint));
+  out(`replayed ${result.replayed} dead-lettered deliver${result.replayed === 1 ? 'y' : 'ies'}${endpoint === undefined ? '' : ` for ${endpoint}`}`);
+  return 0;
+}
+
+export async function secret(_parsed: Parsed, out: Out): Promise<number> {
+  out(generateSecret());
+  return 0;
+}
+
+function recordRows(r: LipsyncRecord): Array<[string, string]> {
+  return [
+    ['id', r.id],
+    ['tracking', r.pending ? 'pending (polled)' : r.terminal ? 'terminal (no longer polled)' : 'not polled'],
+    ['status', r.fields.status ?? '(not seen yet)'],
+    ['progress', r.fields.progress ?? '-'],
+    ['failed_reason', r.fields.failed_reason ?? '-'],
+    ['updated_at', r.updatedAt ?? '-'],
+    ['first_seen_at', r.firstSeenAt ?? '-'],
+    ['last_seen_at', r.seenAt ?? '-'],
+    ['tracked_at', r.trackedAt ?? '-'],
+    ['events', String(r.events)],
+    ['missed_cycles', String(r.missed)],
+  ];
+}
+
+function table(rows: Array<[string, string]>): string[] {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+}

@@ -1,0 +1,35 @@
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { keysFor, type Keys } from '../store/keys.js';
+import { connectRedis, createRedis, type Redis } from '../store/redis.js';
+import { TrackingStore } from '../store/tracking.js';
+
+export interface StoreContext {
+  config: Config;
+  keys: Keys;
+  redis: Redis;
+  store: TrackingStore;
+  close(): Promise<void>;
+}
+
+/**
+ * The CLI's direct line to Redis, with the daemon's own config: it works without the HTTP server.
+ * Offline queue off and one retry, so an unreachable Redis is a prompt one-line error, not a hang.
+ */
+export async function openStore(configPath: string | undefined): Promise<StoreContext> {
+  // Read-only commands need no Creatify key: the simulator flag only waives that check.
+  const { config } = loadConfig({ ...(configPath === undefined ? {} : { configPath }), overrides: { creatify: { simulator: true } } });
+  const redis = createRedis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: 'lipsync-sync-cli' });
+  redis.on('error', () => undefined); // reported once by connectRedis
+  await connectRedis(redis, config.redis.url, 3000);
+  const keys = keysFor(config.redis.prefix);
+  return {
+    config,
+    keys,
+    redis,
+    store: new TrackingStore(redis, keys, config.poll.terminalRetentionSeconds),
+    close: async () => {
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import type { Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { CreatifyClient } from './creatify/client.js';
+import { buildHttpServer, type Readiness } from './http/server.js';
+import type { Logger } from './logger.js';
+import { DEFAULT_FAILURE_CLASSES, failureClassNames } from './metrics/failure-class.js';
+import { createMetrics, metricsText, type Metrics, type MetricsSnapshot } from './metrics/metrics.js';
+import { metricsSyncObserver } from './metrics/sync-observer.js';
+import { CreatifySimulator } from './simulator/server.js';
+import { keysFor, type Keys } from './store/keys.js';
+import { connectRedis, createRedis } from './store/redis.js';
+import { TrackingStore } from './store/tracking.js';
+import { lastSuccessfulPoll } from './sync/cycle.js';
+import { discoverOnce } from './sync/discover.js';
+import { terminalSet } from './sync/plan.js';
+import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
+import { createWebhookPipeline, type WebhookPipeline } from './webhooks/pipeline.js';
+
+export const VERSION = '0.1.0';
+const SHUTDOWN_GRACE_MS = 10_000;
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'] as const;
+
+export interface DaemonOptions {
+  /** Use this Creatify base URL instead of config (demo wires its own simulator). */
+  creatifyBaseUrl?: string;
+}
+
+export interface Daemon {
+  config: Config;
+  keys: Keys;
+  store: TrackingStore;
+  metrics: Metrics;
+  poll: PollQueue;
+  webhooks: WebhookPipeline;
+  http: FastifyInstance | null;
+  /** `http://host:port` of the HTTP server, when enabled. */
+  httpUrl: string | null;
+  stop(): Promise<void>;
+}
+
+/** Wires every part of the worker: Redis, poll queue + scheduler, webhook pipeline, metrics, HTTP. */
+export async function startDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
+  const redis = createRedis(config.redis.url, { connectionName: 'lipsync-sync' });
+  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
+  await connectRedis(redis, config.redis.url);
+  // BullMQ needs its own connection with maxRetriesPerRequest null (blocking commands).
+  const bull = new Redis(config.redis.url, { maxRetriesPerRequest: null, connectionName: 'lipsync-sync-bull' });
+  bull.on('error', (err: Error) => logger.debug({ err: err.message }, 'bullmq redis connection error'));
+
+  const keys = keysFor(config.redis.prefix);
+  const store = new TrackingStore(redis, keys, config.poll.terminalRetentionSeconds);
+  const failureRules = config.failureClasses ?? DEFAULT_FAILURE_CLASSES;
+  const startedAt = Date.now();
+
+  let simulator: CreatifySimulator | null = null;
+  let baseUrl = options.creatifyBaseUrl ?? config.creatify.baseUrl;
+  if (options.creatifyBaseUrl === undefined && config.creatify.simulator) {
+    simulator = new CreatifySimulator({ autoCreate: true, stepMs: 2000 });
+    baseUrl = await simulator.start();
+    logger.warn({ baseUrl }, 'using the built-in Creatify simulator (creatify.simulator = true)');
+  }
+
+  let poll: PollQueue | undefined;
+  let webhooks: WebhookPipeline | undefined;
+  const metrics = createMetrics({
+    failureClasses: failureClassNames(failureRules),
+    webhookEndpoints: config.webhooks.map((w) => w.name),
+    snapshot: async (): Promise<MetricsSnapshot> => snapshot(),
+    onSnapshotError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'metrics snapshot from Redis failed'),
+  });
+
+  const client = new CreatifyClient({
+    baseUrl,
+    ...(config.creatify.apiId === undefined ? {} : { apiId: config.creatify.apiId }),
+    ...(config.creatify.apiKey === undefined ? {} : { apiKey: config.creatify.apiKey }),
+    timeoutMs: config.creatify.timeoutMs,
+    retries: config.creatify.retries,
+    userAgent: `lipsync-sync/${VERSION}`,
+    onAttempt: (code, seconds) => {
+      metrics.creatifyRequests.inc({ code });
+      metrics.creatifyRequestDuration.observe(seconds);
+    },
+  });
+
+  const observer = metricsSyncObserver(metrics, failureRules);
+  const pollDeps = {
+    redis,
+    keys,
+    client,
+    observer,
+    logger,
+    terminalStatuses: terminalSet(config.poll.terminalStatuses),
+    missingGraceCycles: config.poll.missingGraceCycles,
+    retentionSeconds: config.poll.terminalRetentionSeconds,
+  };
+  poll = new PollQueue({
+    connection: bull,
+    keys,
+    store,
+    intervalMs: config.poll.intervalMs,
+    batchSize: config.poll.batchSize,
+    concurrency: config.poll.concurrency,
+    maxRequestsPerSecond: config.creatify.maxRequestsPerSecond,
+    deps: pollDeps,
+    logger,
+    extraHandlers: { discover: async (_job: Job) => discoverOnce({ client, store, redis, keys, terminalStatuses: pollDeps.terminalStatuses, logger }) },
+  });
+  webhooks = createWebhookPipeline({
+    redis,
+    connection: bull,
+    keys,
+    endpoints: config.webhooks,
+    delivery: config.delivery,
+    logger,
+    observer: {
+      attempt: (endpoint, outcome, seconds) => {
+        metrics.webhookDeliveries.inc({ endpoint, outcome });
+        // 0 s means no request was made (endpoint removed or disabled): nothing to time.
+        if (seconds > 0) metrics.webhookDeliveryDuration.observe({ endpoint }, seconds);
+      },
+    },
+  });
+
+  async function snapshot(): Promise<MetricsSnapshot> {
+    const queues = [poll?.queue, webhooks?.queue].filter((q) => q !== undefined);
+    const [trackedByStatus, deadLettersByEndpoint, last, ...counts] = await Promise.all([
+      store.statusCounts(),
+      webhooks?.deadLetters.count() ?? Promise.resolve({}),
+      lastSuccessfulPoll(redis, keys),
+      ...queues.map((q) => q.getJobCounts(...QUEUE_STATES)),
+    ]);
+    return {
+      trackedByStatus,
+      deadLettersByEndpoint,
+      lastSuccessfulPollSeconds: last === null ? null : last / 1000,
+      queueJobs: queues.flatMap((q, i) => Object.entries(counts[i] ?? {}).map(([state, count]) => ({ queue: q.name, state, count }))),
+    };
+  }
+
+  async function readiness(): Promise<Readiness> {
+    const checks: Readiness['checks'] = {};
+    try {
+      await redis.ping();
+      checks['redis'] = { ok: true };
+    } catch (err) {
+      checks['redis'] = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      return { ready: false, checks };
+    }
+    const scheduler = await poll?.queue.getJobScheduler(SCHEDULER_ID).catch(() => undefined);
+    checks['scheduler'] = scheduler ? { ok: true } : { ok: false, detail: `job scheduler ${SCHEDULER_ID} is missing` };
+    const last = await lastSuccessfulPoll(redis, keys);
+    const maxAge = 3 * config.poll.intervalMs;
+    const reference = last ?? startedAt; // a fresh start gets three intervals before it must have polled
+    const age = Date.now() - reference;
+    checks['poll'] = age <= maxAge ? { ok: true } : { ok: false, detail: `last successful poll ${Math.round(age / 1000)} s ago (limit ${maxAge / 1000} s)` };
+    return { ready: Object.values(checks).every((c) => c.ok), checks };
+  }
+
+  let http: FastifyInstance | null = null;
+  let httpUrl: string | null = null;
+  if (config.http.enabled) {
+    http = buildHttpServer({
+      store,
+      apiToken: config.http.apiToken,
+      logger,
+      metrics: () => metricsText(metrics.registry),
+      readiness,
+      replayDeadLetters: (endpoint) => webhooks.deadLetters.replay(endpoint),
+    });
+    httpUrl = await http.listen({ port: config.http.port, host: config.http.host });
+  }
+
+  await poll.schedule();
+  if (config.poll.discover) await poll.scheduleDiscovery(config.poll.discoverIntervalMs);
+  poll.start();
+  await webhooks.start();
+  logger.info({ prefix: config.redis.prefix, intervalMs: config.poll.intervalMs, webhooks: config.webhooks.map((w) => w.name), http: httpUrl }, 'lipsync-sync running');
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info('shutting down');
+      await http?.close();
+      await poll.close(SHUTDOWN_GRACE_MS);
+      await webhooks.close(SHUTDOWN_GRACE_MS);
+      client.close();
+      await simulator?.stop();
+      await Promise.allSettled([bull.quit(), redis.quit()]);
+      logger.info('stopped');
+    })();
+    return stopping;
+  };
+  return { config, keys, store, metrics, poll, webhooks, http, httpUrl, stop };
+}

@@ -1,0 +1,19 @@
+--[[ Where one delivery stands in its FIFO.
+     Input:  KEYS[1] fifo (list)   ARGV[1] token
+     Output: {'head'} | {'waiting'} | {'done'} | {'done', head element}
+     'done' means the token is no longer queued (already delivered or dead-lettered): the job is a stalled
+     re-run or a late duplicate, and the head element lets it make sure the current head has a job. ]]
+local prefix = ARGV[1] .. ' '
+local function matches(element) return string.sub(element, 1, #prefix) == prefix end
+local head = redis.call('LINDEX', KEYS[1], 0)
+if not head then return {'done'} end
+if matches(head) then return {'head'} end
+local length = redis.call('LLEN', KEYS[1])
+local from = 1
+while from < length do
+  for _, element in ipairs(redis.call('LRANGE', KEYS[1], from, from + 99)) do
+    if matches(element) then return {'waiting'} end
+  end
+  from = from + 100
+end
+return {'done', head}
