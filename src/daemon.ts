@@ -20,6 +20,7 @@ import { createWebhookPipeline, type WebhookPipeline } from './webhooks/pipeline
 
 export const VERSION = '0.1.0';
 const SHUTDOWN_GRACE_MS = 10_000;
+const READY_PING_TIMEOUT_MS = 1000;
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'] as const;
 
 export interface DaemonOptions {
@@ -142,7 +143,8 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   async function readiness(): Promise<Readiness> {
     const checks: Readiness['checks'] = {};
     try {
-      await redis.ping();
+      // Bounded: while Redis is down, ioredis would otherwise hold the command until it reconnects.
+      await withTimeout(redis.ping(), READY_PING_TIMEOUT_MS, 'no PING answer');
       checks['redis'] = { ok: true };
     } catch (err) {
       checks['redis'] = { ok: false, detail: err instanceof Error ? err.message : String(err) };
@@ -172,9 +174,15 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     httpUrl = await http.listen({ port: config.http.port, host: config.http.host });
   }
 
-  await poll.schedule();
-  if (config.poll.discover) await poll.scheduleDiscovery(config.poll.discoverIntervalMs);
+  const schedule = async (): Promise<void> => {
+    await poll.schedule();
+    if (config.poll.discover) await poll.scheduleDiscovery(config.poll.discoverIntervalMs);
+  };
+  await schedule();
   poll.start();
+  // Self-heal: a Redis that restarted empty has lost the job schedulers; upserting again is idempotent.
+  const healTimer = setInterval(() => void schedule().catch(() => undefined), Math.min(30_000, 2 * config.poll.intervalMs));
+  healTimer.unref();
   await webhooks.start();
   logger.info({ prefix: config.redis.prefix, intervalMs: config.poll.intervalMs, webhooks: config.webhooks.map((w) => w.name), http: httpUrl }, 'lipsync-sync running');
 
@@ -182,6 +190,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       logger.info('shutting down');
+      clearInterval(healTimer);
       await http?.close();
       await poll.close(SHUTDOWN_GRACE_MS);
       await webhooks.close(SHUTDOWN_GRACE_MS);
@@ -193,4 +202,12 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     return stopping;
   };
   return { config, keys, store, metrics, poll, webhooks, http, httpUrl, stop };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

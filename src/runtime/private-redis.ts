@@ -15,12 +15,12 @@ export interface PrivateRedis {
  * A throw-away redis-server on a free loopback port, for `demo` and tests when no REDIS_URL is given.
  * Nothing is persisted; the process dies with us.
  */
-export async function startPrivateRedis(options: { startTimeoutMs?: number } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: { startTimeoutMs?: number; port?: number } = {}): Promise<PrivateRedis> {
   const binary = CANDIDATES.find((p): p is string => p !== undefined && existsSync(p));
   if (binary === undefined) {
     throw new LsyncError('LSYNC_ERR_REDIS_UNAVAILABLE', 'redis.url: no REDIS_URL set and no redis-server binary found; install redis-server (apt-get install redis-server) or set REDIS_URL', { field: 'redis.url' });
   }
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   await waitForPing(url, child, options.startTimeoutMs ?? 5000);

@@ -165,8 +165,8 @@ export class CreatifySimulator {
     this.timers.clear();
     await new Promise<void>((resolve, reject) => {
       server.close((err) => (err ? reject(err) : resolve()));
-      // close() alone waits for idle keep-alive sockets to time out.
-      void 0;
+      // close() drops idle keep-alive sockets but waits on busy ones (unfinished or latency-delayed requests).
+      server.closeAllConnections();
     });
   }
 

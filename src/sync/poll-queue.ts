@@ -43,6 +43,8 @@ export class PollQueue {
     this.#options = options;
     const { keys, connection } = options;
     this.queue = new Queue(keys.pollQueue, { connection, prefix: keys.bullPrefix });
+    // Without a listener BullMQ prints every reconnect error to the console; readiness reports the outage.
+    this.queue.on('error', (err) => options.logger.debug({ err: err.message }, 'poll queue redis error'));
     this.worker = new Worker(keys.pollQueue, (job) => this.#process(job), {
       connection,
       prefix: keys.bullPrefix,

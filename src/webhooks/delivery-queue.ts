@@ -96,6 +96,7 @@ export class DeliveryQueue {
     this.#ownsDeliverer = options.deliverer === undefined;
     this.#observer = options.observer ?? NOOP_DELIVERY_OBSERVER;
     this.queue = new Queue<DeliveryJobData>(keys.webhookQueue, { connection, prefix: keys.bullPrefix });
+    this.queue.on('error', (err) => logger.debug({ err: err.message }, 'webhook queue redis error'));
     this.handoff = new DeliveryHandoff({ redis: options.redis, keys, queue: this.queue, endpoints: options.endpoints, retryScheduleSeconds: options.retryScheduleSeconds });
     this.worker = new Worker<DeliveryJobData, DeliveryJobResult>(keys.webhookQueue, (job, token) => this.#process(job, token), {
       connection,

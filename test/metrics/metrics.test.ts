@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import { Registry } from 'prom-client';
 import {
   CREATIFY_REQUEST_BUCKETS,
@@ -10,50 +9,10 @@ import {
   type MetricsSnapshot,
 } from '../../src/metrics/metrics.js';
 import { EVENT_TYPES } from '../../src/events/types.js';
-
-interface Sample {
-  value?: string;
-  labels?: Record<string, string>;
-  buckets?: Record<string, string>;
-  count?: string;
-  sum?: string;
-}
-interface Family {
-  name: string;
-  type: string;
-  metrics: Sample[];
-}
-
-// The parser ships no types and is CommonJS; require keeps the test free of a separate declaration file.
-const parseExposition = createRequire(import.meta.url)('parse-prometheus-text-format') as (text: string) => Family[];
+import { family, labelSets, parseExposition, samples, valueOf, type Family, type Sample } from '../helpers/prometheus.js';
 
 async function scrape(registry: Registry): Promise<Family[]> {
   return parseExposition(await registry.metrics());
-}
-
-function family(families: Family[], name: string): Family {
-  const found = families.find((f) => f.name === name);
-  if (!found) throw new Error(`no metric family ${name} in the exposition`);
-  return found;
-}
-
-/** The samples of a family; [] when the family has no series at all (the parser may omit it). */
-function samples(families: Family[], name: string): Sample[] {
-  return families.find((f) => f.name === name)?.metrics ?? [];
-}
-
-function valueOf(families: Family[], name: string, labels: Record<string, string> = {}): number | undefined {
-  const sample = samples(families, name).find((s) => sameLabels(s.labels ?? {}, labels));
-  return sample?.value === undefined ? undefined : Number(sample.value);
-}
-
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
-}
-
-function labelSets(families: Family[], name: string): Array<Record<string, string>> {
-  return samples(families, name).map((s) => s.labels ?? {});
 }
 
 const P = 'lipsync_sync_';
