@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import got, { HTTPError, RequestError, type Got, type Response } from 'got';
 import { LsyncError } from '../errors.js';
-import { parseRetryAfter } from '../webhooks/backoff.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
 import { buildIdsQuery } from './ids.js';
 import { parseListResponse, type ParsedList } from './schema.js';
 

@@ -4,7 +4,7 @@ import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import got from 'got';
 import { LsyncError } from '../errors.js';
-import { parseRetryAfter } from './backoff.js';
+import { parseRetryAfter } from '../shared/retry-after.js';
 import { signatureHeaders } from './sign.js';
 
 export interface WebhookEndpoint {

@@ -2,7 +2,6 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_RETRY_SCHEDULE_SECONDS,
   nextDelayMs,
-  parseRetryAfter,
   retryDelayMs,
 } from '../../src/webhooks/backoff.js';
 
@@ -36,38 +35,6 @@ describe('retryDelayMs', () => {
 
   it('treats attemptsMade below 1 as the first attempt', () => {
     expect(retryDelayMs(0, [2, 5], mid)).toBe(2000);
-  });
-});
-
-describe('parseRetryAfter', () => {
-  const now = Date.parse('2026-01-01T00:00:00Z');
-
-  it('reads delta-seconds', () => {
-    expect(parseRetryAfter('7', now)).toBe(7000);
-    expect(parseRetryAfter(' 0 ', now)).toBe(0);
-  });
-
-  it('reads the three HTTP-date forms relative to now', () => {
-    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000);
-    expect(parseRetryAfter('Thursday, 01-Jan-26 00:01:00 GMT', now)).toBe(60_000);
-    expect(parseRetryAfter('Thu Jan  1 00:00:10 2026', now)).toBe(10_000);
-  });
-
-  it('gives 0 for a date in the past', () => {
-    expect(parseRetryAfter('Wed, 31 Dec 2025 23:00:00 GMT', now)).toBe(0);
-  });
-
-  it('caps at one hour', () => {
-    expect(parseRetryAfter('86400', now)).toBe(3_600_000);
-    expect(parseRetryAfter('Fri, 02 Jan 2026 00:00:00 GMT', now)).toBe(3_600_000);
-  });
-
-  it('returns null for garbage and absent values', () => {
-    for (const v of ['soon', '-5', '1.5', '', 'foo 1', '2026-01-01T00:00:30Z', 'Thu, 99 Jan 2026 00:00:30 GMT']) {
-      expect(parseRetryAfter(v, now)).toBeNull();
-    }
-    expect(parseRetryAfter(undefined, now)).toBeNull();
-    expect(parseRetryAfter(null, now)).toBeNull();
   });
 });
 
