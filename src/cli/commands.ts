@@ -3,11 +3,13 @@ import { parseLipsyncId } from '../creatify/ids.js';
 import { LsyncError } from '../errors.js';
 import type { LipsyncRecord } from '../store/tracking.js';
 import { generateSecret } from '../webhooks/secret.js';
-import { replayDeadLetters } from '../webhooks/replay.js';
 import { str, type Parsed } from './args.js';
 import { openStore, type StoreContext } from './context.js';
 
 type Out = (line: string) => void;
+
+/** Ids per stdin chunk: one validation + one pipelined write per chunk. */
+const STDIN_CHUNK = 10_000;
 
 async function withStore<T>(values: Parsed['values'], fn: (ctx: StoreContext) => Promise<T>): Promise<T> {
   const ctx = await openStore(str(values, 'config'));
@@ -24,21 +26,51 @@ function parseIds(raw: readonly string[]): string[] {
   return raw.map((id, i) => parseLipsyncId(id, raw.length === 1 ? 'id' : `ids[${i}] (argument ${i + 1})`));
 }
 
-async function readStdinIds(): Promise<string[]> {
-  if (process.stdin.isTTY) return [];
-  const ids: string[] = [];
-  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-    const trimmed = line.trim();
-    if (trimmed !== '' && !trimmed.startsWith('#')) ids.push(trimmed);
+/** Stdin ids in chunks, so tracking a million ids from a pipe keeps memory flat. Blank lines and # comments skip. */
+async function* stdinChunks(size: number): AsyncGenerator<Array<{ id: string; line: number }>> {
+  let chunk: Array<{ id: string; line: number }> = [];
+  let line = 0;
+  for await (const raw of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    line += 1;
+    const trimmed = raw.trim();
+    if (trimmed === '' || trimmed.startsWith('#')) continue;
+    chunk.push({ id: trimmed, line });
+    if (chunk.length >= size) {
+      yield chunk;
+      chunk = [];
+    }
   }
-  return ids;
+  if (chunk.length > 0) yield chunk;
 }
 
+const TRACK_WORDS = { tracked: 'tracked', already: 'already tracked', terminal: 'already terminal (not re-polled)' } as const;
+
 export async function track(parsed: Parsed, out: Out): Promise<number> {
-  const ids = parseIds(parsed.positionals.length > 0 ? parsed.positionals : await readStdinIds());
-  const codes = await withStore(parsed.values, (ctx) => ctx.store.track(ids));
-  const words = { tracked: 'tracked', already: 'already tracked', terminal: 'already terminal (not re-polled)' } as const;
-  for (const [id, code] of codes) out(`${id}  ${words[code]}`);
+  if (parsed.positionals.length > 0) {
+    // Arguments are all validated first: one bad id means nothing is written.
+    const ids = parseIds(parsed.positionals);
+    const codes = await withStore(parsed.values, (ctx) => ctx.store.track(ids));
+    for (const [id, code] of codes) out(`${id}  ${TRACK_WORDS[code]}`);
+    return 0;
+  }
+  if (process.stdin.isTTY) throw new LsyncError('LSYNC_ERR_USAGE', 'no ids given; pass UUIDs as arguments or one per line on stdin');
+  let done = 0;
+  await withStore(parsed.values, async (ctx) => {
+    for await (const chunk of stdinChunks(STDIN_CHUNK)) {
+      // Each chunk is validated before it is written, so the error says exactly what was and was not tracked.
+      const ids = chunk.map(({ id, line }) => {
+        try {
+          return parseLipsyncId(id, `stdin line ${line}`);
+        } catch (err) {
+          if (err instanceof LsyncError) throw new LsyncError(err.code, `${err.message}; ${done} id(s) before this chunk were tracked, nothing after`, { field: err.field ?? 'id' });
+          throw err;
+        }
+      });
+      for (const [id, code] of await ctx.store.track(ids)) out(`${id}  ${TRACK_WORDS[code]}`);
+      done += ids.length;
+    }
+  });
+  if (done === 0) throw new LsyncError('LSYNC_ERR_USAGE', 'no ids on stdin; give one UUID per line');
   return 0;
 }
 
@@ -80,6 +112,7 @@ export async function list(parsed: Parsed, out: Out): Promise<number> {
 
 export async function replay(parsed: Parsed, out: Out): Promise<number> {
   const endpoint = str(parsed.values, 'endpoint');
+  const { replayDeadLetters } = await import('../webhooks/replay.js'); // BullMQ only for this command
   const result = await withStore(parsed.values, (ctx) => replayDeadLetters(ctx, endpoint));
   out(`replayed ${result.replayed} dead-lettered deliver${result.replayed === 1 ? 'y' : 'ies'}${endpoint === undefined ? '' : ` for ${endpoint}`}`);
   return 0;

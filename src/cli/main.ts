@@ -1,23 +1,23 @@
 #!/usr/bin/env node
 import { EXIT, formatError, isLsyncError } from '../errors.js';
 import { parse, type Options } from './args.js';
-import { list, replay, secret, status, track, untrack } from './commands.js';
-import { demo } from './demo.js';
 import { HELP } from './help.js';
-import { run } from './run.js';
 import type { Parsed } from './args.js';
 
 type Handler = (parsed: Parsed, out: (line: string) => void) => Promise<number>;
 
+// Command modules load lazily: `track` or `status` should not pay for BullMQ and fastify at start-up.
+const commands = (name: 'track' | 'untrack' | 'status' | 'list' | 'replay' | 'secret'): Handler => async (p, out) => (await import('./commands.js'))[name](p, out);
+
 const COMMANDS: Record<string, { options: Options; handler: Handler }> = {
-  run: { options: {}, handler: (p) => run(p) },
-  track: { options: {}, handler: track },
-  untrack: { options: {}, handler: untrack },
-  status: { options: { json: { type: 'boolean' } }, handler: status },
-  list: { options: { status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, handler: list },
-  'replay-dead-letters': { options: { endpoint: { type: 'string' } }, handler: replay },
-  secret: { options: {}, handler: secret },
-  demo: { options: { count: { type: 'string' }, duration: { type: 'string' }, port: { type: 'string' } }, handler: (p) => demo(p) },
+  run: { options: {}, handler: async (p) => (await import('./run.js')).run(p) },
+  track: { options: {}, handler: commands('track') },
+  untrack: { options: {}, handler: commands('untrack') },
+  status: { options: { json: { type: 'boolean' } }, handler: commands('status') },
+  list: { options: { status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, handler: commands('list') },
+  'replay-dead-letters': { options: { endpoint: { type: 'string' } }, handler: commands('replay') },
+  secret: { options: {}, handler: commands('secret') },
+  demo: { options: { count: { type: 'string' }, duration: { type: 'string' }, port: { type: 'string' } }, handler: async (p) => (await import('./demo.js')).demo(p) },
 };
 
 async function main(argv: string[]): Promise<number> {

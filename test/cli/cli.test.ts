@@ -47,6 +47,14 @@ describe('lipsync-sync CLI (built binary)', () => {
     expect((await runCli(['status', good], env)).code).toBe(1);
   });
 
+  it('a bad id on stdin exits 2 naming the line, and nothing of its chunk is tracked', async () => {
+    const res = await runCli(['track'], env, { stdin: `${uuid(40)}\n# comment\nnope\n` });
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^LSYNC_ERR_BAD_ID: stdin line 3: "nope" is not a lipsync UUID.*0 id\(s\) before this chunk were tracked/)]);
+    expect((await runCli(['status', uuid(40)], env)).code).toBe(1);
+    expect((await runCli(['track'], env, { stdin: '\n' })).code).toBe(2);
+  });
+
   it('a bad config file exits 78 with one line naming the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lsync-cli-'));
     const path = join(dir, 'bad.yaml');
