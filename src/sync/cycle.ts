@@ -3,15 +3,15 @@ import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { chunk } from './batching.js';
 
-export interface BatchJobSpec {
-  jobId: string;
-  ids: string[];
-}
-
 export type CycleStart =
   | { kind: 'idle' }
   | { kind: 'busy'; outstanding: number }
-  | { kind: 'started'; cycleId: string; batches: BatchJobSpec[] };
+  | { kind: 'started'; cycleId: string; batchCount: number };
+
+/** Batch job ids derive from the tick, so a retried tick re-adds the same ids and BullMQ ignores them. */
+export function batchJobId(cycleId: string, index: number): string {
+  return `${cycleId}-b${index}`;
+}
 
 export const META = {
   cycleId: 'cycle_id',
@@ -44,23 +44,23 @@ export async function startCycle(redis: Redis, keys: Keys, store: TrackingStore,
   const sameTick = currentId === options.tickId;
   if (!sameTick && outstanding > 0 && options.now - Number(startedAt ?? 0) < options.staleAfterMs) return { kind: 'busy', outstanding };
 
-  const ids: string[] = [];
-  for await (const page of store.pendingIds()) ids.push(...page);
-  if (ids.length === 0) {
+  // Only the count is read here; ids are paged when the batches are enqueued, so memory stays flat.
+  const total = await store.pendingCount();
+  if (total === 0) {
     // Nothing to poll is a healthy state: readiness and the stalled-poll alert must not fire on an idle daemon.
     await redis.hset(keys.meta, META.lastSuccessfulPoll, String(options.now));
     return { kind: 'idle' };
   }
-  const batches = chunk(ids, options.batchSize).map((part, i) => ({ jobId: `${options.tickId}-b${i}`, ids: part }));
+  const batchCount = Math.ceil(total / options.batchSize);
   if (!sameTick) {
-    await redis
-      .multi()
-      .del(keys.cycleBatches)
-      .sadd(keys.cycleBatches, ...batches.map((b) => b.jobId))
-      .hset(keys.meta, META.cycleId, options.tickId, META.cycleStartedAt, String(options.now), META.cycleIds, '0', META.cycleEvents, '0', META.cycleFailedBatches, '0', META.cycleBatchCount, String(batches.length))
+    const jobIds = Array.from({ length: batchCount }, (_, i) => batchJobId(options.tickId, i));
+    const multi = redis.multi().del(keys.cycleBatches);
+    for (const part of chunk(jobIds, 10_000)) multi.sadd(keys.cycleBatches, ...part);
+    await multi
+      .hset(keys.meta, META.cycleId, options.tickId, META.cycleStartedAt, String(options.now), META.cycleIds, '0', META.cycleEvents, '0', META.cycleFailedBatches, '0', META.cycleBatchCount, String(batchCount))
       .exec();
   }
-  return { kind: 'started', cycleId: options.tickId, batches };
+  return { kind: 'started', cycleId: options.tickId, batchCount };
 }
 
 /**

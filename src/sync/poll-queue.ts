@@ -4,7 +4,7 @@ import { isLsyncError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { chunk } from './batching.js';
-import { finishBatch, startCycle } from './cycle.js';
+import { batchJobId, finishBatch, startCycle } from './cycle.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
 
 export const SCHEDULER_ID = 'poll-tick';
@@ -94,15 +94,21 @@ export class PollQueue {
       return start;
     }
     if (start.kind === 'started') {
-      for (const part of chunk(start.batches, ENQUEUE_CHUNK)) {
+      let index = 0;
+      for await (const page of this.#options.store.pendingIds(batchSize * ENQUEUE_CHUNK)) {
+        const batches = chunk(page, batchSize).slice(0, start.batchCount - index);
         await this.queue.addBulk(
-          part.map((b) => ({
+          batches.map((ids, i) => ({
             name: 'batch',
-            data: { ids: b.ids, cycleId: start.cycleId } satisfies BatchData,
-            opts: { jobId: b.jobId, attempts: BATCH_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
+            data: { ids, cycleId: start.cycleId } satisfies BatchData,
+            opts: { jobId: batchJobId(start.cycleId, index + i), attempts: BATCH_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
           })),
         );
+        index += batches.length;
+        if (index >= start.batchCount) break;
       }
+      // The set shrank since it was counted (ids finished or were untracked): close the batches never enqueued.
+      for (; index < start.batchCount; index += 1) await this.#finish(batchJobId(start.cycleId, index), start.cycleId, { ids: 0, events: 0, failed: false });
     }
     return { kind: start.kind };
   }
@@ -111,7 +117,7 @@ export class PollQueue {
     const { deps } = this.#options;
     try {
       const summary = await pollBatch(job.data.ids, deps);
-      await this.#finish(job, { ids: summary.asked, events: summary.events, failed: false });
+      await this.#finish(job.id ?? '', job.data.cycleId, { ids: summary.asked, events: summary.events, failed: false });
       return summary;
     } catch (err) {
       if (isLsyncError(err) && err.code === 'LSYNC_ERR_RATE_LIMITED') {
@@ -121,18 +127,18 @@ export class PollQueue {
         throw Worker.RateLimitError();
       }
       // The ids stay pending: a failed batch is simply polled again next cycle.
-      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.#finish(job, { ids: job.data.ids.length, events: 0, failed: true });
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.#finish(job.id ?? '', job.data.cycleId, { ids: job.data.ids.length, events: 0, failed: true });
       throw err;
     }
   }
 
-  async #finish(job: Job<BatchData>, batch: { ids: number; events: number; failed: boolean }): Promise<void> {
+  async #finish(jobId: string, cycleId: string, batch: { ids: number; events: number; failed: boolean }): Promise<void> {
     const { deps, keys, logger } = this.#options;
-    const totals = await finishBatch(deps.redis, keys, job.id ?? '', batch, Date.now());
+    const totals = await finishBatch(deps.redis, keys, jobId, batch, Date.now());
     if (totals === null) return;
     deps.observer.cycleCompleted(totals.seconds);
     // One line per cycle, never one per id.
-    logger.info({ cycle: job.data.cycleId, ids: totals.ids, requests: totals.batches, failedRequests: totals.failedBatches, events: totals.events, seconds: totals.seconds }, 'poll cycle complete');
+    logger.info({ cycle: cycleId, ids: totals.ids, requests: totals.batches, failedRequests: totals.failedBatches, events: totals.events, seconds: totals.seconds }, 'poll cycle complete');
   }
 }
 

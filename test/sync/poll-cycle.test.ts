@@ -157,6 +157,35 @@ describe('poll cycle (real Redis + simulator)', () => {
     expect(await store.pendingCount()).toBe(1);
   });
 
+  it('skips a tick that comes while the previous cycle is still polling, so no id is polled twice at once', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => uuid(9000 + i));
+    ids.forEach((id) => sim.set(id, { status: 'running' }));
+    await store.track(ids);
+    const slow = new CreatifySimulator({ latencyMs: 600 });
+    const slowClient = new CreatifyClient({ baseUrl: await slow.start(), timeoutMs: 5000, retries: 0 });
+    ids.forEach((id) => slow.set(id, { status: 'running' }));
+    const slowPoll = new PollQueue({ connection: bull, keys, store, intervalMs: 60_000, batchSize: 10, concurrency: 4, maxRequestsPerSecond: 50, deps: deps({ client: slowClient }), logger });
+    try {
+      await poll.close(5000); // only the slow worker may take jobs in this test
+      slowPoll.start();
+      const first = await slowPoll.queue.add('tick', {});
+      await waitUntil(() => slow.requests.length > 0, 'the first cycle to start polling');
+      const second = await slowPoll.queue.add('tick', {});
+      const skipped = await waitUntil(async () => (await slowPoll.queue.getJob(second.id ?? ''))?.returnvalue as unknown, 'the second tick');
+      expect(skipped).toEqual({ kind: 'busy', outstanding: 3 });
+      await waitUntil(async () => (await redis.scard(keys.cycleBatches)) === 0, 'the first cycle to finish');
+      expect(await first.isCompleted()).toBe(true);
+      expect(slow.requests).toHaveLength(3);
+      expect(new Set(slow.requests.flatMap((r) => r.ids ?? [])).size).toBe(30);
+    } finally {
+      await slowPoll.close(5000);
+      slowClient.close();
+      await slow.stop();
+      poll = new PollQueue({ connection: bull, keys, store, intervalMs: 60_000, batchSize: 100, concurrency: 4, maxRequestsPerSecond: 50, deps: deps(), logger });
+      poll.start();
+    }
+  });
+
   it('two workers applying the same answer emit each event once', async () => {
     const ids = Array.from({ length: 40 }, (_, i) => uuid(8000 + i));
     ids.forEach((id) => sim.set(id, { status: 'running', progress: '0.2' }));
