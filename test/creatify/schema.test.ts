@@ -1,25 +1,7 @@
 import { lipsyncSchema, parseListResponse } from '../../src/creatify/schema.js';
+import { DOC_EXAMPLE } from '../helpers/lipsync.js';
 
-/** The example object from the upstream doc, with placeholder strings made concrete where a format is required. */
-const docExample = {
-  id: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  name: '<string>',
-  output: '<string>',
-  video_thumbnail: '<string>',
-  created_at: '2023-11-07T05:31:56Z',
-  updated_at: '2023-11-07T05:31:56Z',
-  credits_used: 123,
-  duration: 123,
-  progress: '<string>',
-  failed_reason: '<string>',
-  media_job: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  status: '<string>',
-  webhook_url: '<string>',
-  preview: '<string>',
-  editor_url: '<string>',
-  aspect_ratio: '16x9',
-  video_inputs: ['<any>'],
-};
+const docExample = DOC_EXAMPLE;
 
 const REQUIRED = ['id', 'output', 'video_thumbnail', 'created_at', 'updated_at', 'credits_used', 'duration', 'progress', 'failed_reason', 'status', 'preview', 'editor_url', 'aspect_ratio', 'video_inputs'];
 const NULLABLE = ['output', 'failed_reason', 'preview', 'editor_url', 'name', 'media_job', 'webhook_url'];

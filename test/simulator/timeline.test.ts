@@ -13,27 +13,7 @@ import {
   stepIndexAt,
   terminalAt,
 } from '../../src/simulator/timeline.js';
-
-// The example object from the upstream doc (creatify-lipsyncs-v2-list-endpoint.txt), verbatim.
-const DOC_EXAMPLE = {
-  id: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  name: '<string>',
-  output: '<string>',
-  video_thumbnail: '<string>',
-  created_at: '2023-11-07T05:31:56Z',
-  updated_at: '2023-11-07T05:31:56Z',
-  credits_used: 123,
-  duration: 123,
-  progress: '<string>',
-  failed_reason: '<string>',
-  media_job: '3c90c3cc-0d44-4b50-8888-8dd25736052a',
-  status: '<string>',
-  webhook_url: '<string>',
-  preview: '<string>',
-  editor_url: '<string>',
-  aspect_ratio: '16x9',
-  video_inputs: ['<any>'],
-};
+import { DOC_EXAMPLE } from '../helpers/lipsync.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
