@@ -127,15 +127,15 @@ function recordRows(r: LipsyncRecord): Array<[string, string]> {
   return [
     ['id', r.id],
     ['tracking', r.pending ? 'pending (polled)' : r.terminal ? 'terminal (no longer polled)' : 'not polled'],
-    ['status', r.fields.status ?? '(not seen yet)'],
-    ['progress', r.fields.progress ?? '-'],
-    ['failed_reason', r.fields.failed_reason ?? '-'],
-    ['updated_at', r.updatedAt ?? '-'],
-    ['first_seen_at', r.firstSeenAt ?? '-'],
-    ['last_seen_at', r.seenAt ?? '-'],
-    ['tracked_at', r.trackedAt ?? '-'],
+    ['status', r.status ?? '(not seen yet)'],
+    ['progress', r.progress ?? '-'],
+    ['failed_reason', r.failed_reason ?? '-'],
+    ['updated_at', r.updated_at ?? '-'],
+    ['tracked_at', r.tracked_at ?? '-'],
+    ['first_seen_at', r.first_seen_at ?? '-'],
+    ['last_seen_at', r.seen_at ?? '-'],
     ['events', String(r.events)],
-    ['missed_cycles', String(r.missed)],
+    ['missed_cycles', String(r.missed_cycles)],
   ];
 }
 

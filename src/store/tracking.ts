@@ -1,5 +1,4 @@
 import type { Redis } from 'ioredis';
-import type { TrackedFields } from '../events/types.js';
 import { chunk } from '../sync/batching.js';
 import { STATE_FIELDS, UNSEEN_STATUS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
@@ -10,17 +9,27 @@ const WRITE_CHUNK = 1000;
 export type TrackCode = 'tracked' | 'already' | 'terminal';
 export type UntrackCode = 'untracked' | 'unknown';
 
+/** What `status` / `GET /v1/lipsyncs/{id}` shows: the last seen fields and when we saw them. */
 export interface LipsyncRecord {
   id: string;
+  /** Last seen values; null before the first answer. */
+  status: string | null;
+  progress: string | null;
+  failed_reason: string | null;
+  /** Still in the pending set (polled each cycle). */
   pending: boolean;
-  fields: TrackedFields;
-  updatedAt: string | null;
-  seenAt: string | null;
-  firstSeenAt: string | null;
-  trackedAt: string | null;
-  missed: number;
-  events: number;
+  /** Reached a terminal status; no longer polled. */
   terminal: boolean;
+  /** Creatify's `updated_at` of the last answer. */
+  updated_at: string | null;
+  tracked_at: string | null;
+  first_seen_at: string | null;
+  /** When the last answer containing this id arrived. */
+  seen_at: string | null;
+  /** Consecutive cycles the id was absent from answers. */
+  missed_cycles: number;
+  /** Change events emitted so far. */
+  events: number;
   /** The last full object from Creatify, when one was seen. */
   lipsync: unknown;
 }
@@ -106,19 +115,17 @@ function toRecord(id: string, hash: Record<string, string>, pending: boolean): L
   const raw = hash[STATE_FIELDS.lipsync];
   return {
     id,
+    status: hash[STATE_FIELDS.status] ?? null,
+    progress: hash[STATE_FIELDS.progress] ?? null,
+    failed_reason: hash[STATE_FIELDS.failedReason] ?? null,
     pending,
-    fields: {
-      status: hash[STATE_FIELDS.status] ?? null,
-      progress: hash[STATE_FIELDS.progress] ?? null,
-      failed_reason: hash[STATE_FIELDS.failedReason] ?? null,
-    },
-    updatedAt: hash[STATE_FIELDS.updatedAt] ?? null,
-    seenAt: hash[STATE_FIELDS.seenAt] ?? null,
-    firstSeenAt: hash[STATE_FIELDS.firstSeenAt] ?? null,
-    trackedAt: hash[STATE_FIELDS.trackedAt] ?? null,
-    missed: Number(hash[STATE_FIELDS.missed] ?? 0),
-    events: Number(hash[STATE_FIELDS.events] ?? 0),
     terminal: hash[STATE_FIELDS.terminal] === '1',
+    updated_at: hash[STATE_FIELDS.updatedAt] ?? null,
+    tracked_at: hash[STATE_FIELDS.trackedAt] ?? null,
+    first_seen_at: hash[STATE_FIELDS.firstSeenAt] ?? null,
+    seen_at: hash[STATE_FIELDS.seenAt] ?? null,
+    missed_cycles: Number(hash[STATE_FIELDS.missed] ?? 0),
+    events: Number(hash[STATE_FIELDS.events] ?? 0),
     lipsync: raw === undefined ? null : (JSON.parse(raw) as unknown),
   };
 }

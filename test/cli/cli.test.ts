@@ -94,8 +94,8 @@ describe('lipsync-sync CLI (built binary)', () => {
     const status = await runCli(['status', a], env);
     expect(status.stdout).toMatch(/status\s+running/);
     expect(status.stdout).toMatch(/progress\s+0\.3/);
-    const failed = JSON.parse((await runCli(['status', b, '--json'], env)).stdout) as { terminal: boolean; fields: { failed_reason: string } };
-    expect(failed).toMatchObject({ terminal: true, fields: { failed_reason: 'face not detected' } });
+    const failed = JSON.parse((await runCli(['status', b, '--json'], env)).stdout) as { terminal: boolean; failed_reason: string };
+    expect(failed).toMatchObject({ terminal: true, status: 'failed', failed_reason: 'face not detected' });
     const list = await runCli(['list', '--status', 'RUNNING'], env);
     expect(list.stdout.trim()).toBe(`${a}  running`);
     expect((await runCli(['untrack', a], env)).stdout.trim()).toBe(`${a}  untracked`);

@@ -23,7 +23,7 @@ describe('discovery (poll.discover: true)', () => {
     sim.set(failed, { status: 'failed', failed_reason: 'x' });
     daemon = await startDaemon(testConfig(REDIS_URL, prefix, { poll: { intervalMs: 200, discover: true, discoverIntervalMs: 1000 } }), silentLogger, { creatifyBaseUrl: await sim.start() });
 
-    await waitUntil(async () => (await daemon.store.get(queued))?.fields.status === 'in_queue', 'discovered ids to be polled', 10_000);
+    await waitUntil(async () => (await daemon.store.get(queued))?.status === 'in_queue', 'discovered ids to be polled', 10_000);
     expect((await daemon.store.get(running))?.pending).toBe(true);
     expect(await daemon.store.get(done)).toBeNull();
     expect(await daemon.store.get(failed)).toBeNull();

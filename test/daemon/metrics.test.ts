@@ -36,7 +36,7 @@ describe('/metrics after simulated cycles', () => {
     sim.set(failed, { status: 'running', progress: '0.5' });
     sim.set(done, { status: 'in_queue' });
     await daemon.store.track([running, failed, done]);
-    await waitUntil(async () => (await daemon.store.get(done))?.fields.status === 'in_queue', 'first sighting');
+    await waitUntil(async () => (await daemon.store.get(done))?.status === 'in_queue', 'first sighting');
     sim.set(failed, { status: 'failed', failed_reason: 'No face detected in the video' });
     sim.set(done, { status: 'done', progress: '1' });
     await waitUntil(async () => (await daemon.store.pendingCount()) === 1, 'terminal ids to leave the pending set');

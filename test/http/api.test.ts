@@ -112,7 +112,7 @@ describe('HTTP API (real HTTP, real Redis)', () => {
   it('gets, untracks and 404s single lipsyncs', async () => {
     const id = uuid(20);
     await call('/v1/lipsyncs', { method: 'POST', body: { ids: [id] } });
-    expect(await call(`/v1/lipsyncs/${id}`)).toMatchObject({ status: 200, body: { id, pending: true, fields: { status: null } } });
+    expect(await call(`/v1/lipsyncs/${id}`)).toMatchObject({ status: 200, body: { id, pending: true, status: null, tracked_at: expect.any(String) } });
     expect(await call(`/v1/lipsyncs/${id}`, { method: 'DELETE' })).toMatchObject({ status: 200, body: { untracked: true } });
     expect(await call(`/v1/lipsyncs/${id}`, { method: 'DELETE' })).toMatchObject({ status: 404, body: { error: 'LSYNC_ERR_NOT_FOUND' } });
     expect(await call(`/v1/lipsyncs/${uuid(21)}`)).toMatchObject({ status: 404 });

@@ -119,7 +119,7 @@ describe('poll cycle (real Redis + simulator)', () => {
     await runCycle();
     expect(sim.requests.map((r) => r.status)).toEqual([500, 200]);
     expect(outcomes).toEqual(['ok']);
-    expect((await store.get(id))?.fields.status).toBe('in_queue');
+    expect((await store.get(id))?.status).toBe('in_queue');
   });
 
   it('keeps the other items of a batch when one is malformed, and keeps the malformed id tracked', async () => {
@@ -133,7 +133,7 @@ describe('poll cycle (real Redis + simulator)', () => {
     await runCycle();
     expect((await events()).map((e) => e.data.lipsync_id)).toEqual([good]);
     expect((await store.get(bad))?.pending).toBe(true);
-    expect((await store.get(bad))?.missed).toBe(0);
+    expect((await store.get(bad))?.missed_cycles).toBe(0);
   });
 
   it('emits lipsync.missing after the grace cycles and stops polling the id', async () => {
