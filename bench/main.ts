@@ -1,0 +1,66 @@
+/**
+ * `npm run bench` (all sections) or `npx tsx bench/main.ts 2 4` (only some). Needs the Redis at REDIS_URL
+ * (default redis://127.0.0.1:6379); every key goes under `bench-<pid>-*` and is deleted at the end.
+ * Only loopback listeners; each loop is bounded in count and time (a full run takes about 1.5 minutes).
+ */
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { cleanupAll, newRedis, REDIS_URL, redisInfo, RUN_PREFIX } from './env.js';
+import { benchPlan } from './plan-bench.js';
+import { benchPoll } from './poll-bench.js';
+import { benchDeliverer } from './deliver-bench.js';
+import { benchPipeline } from './pipeline-bench.js';
+import { benchLatency } from './latency-bench.js';
+import { benchTracking } from './tracking-bench.js';
+import { fmt, line } from './stats.js';
+
+const SECTIONS: Record<string, () => Promise<void> | void> = {
+  '1': benchPlan,
+  '2': benchPoll,
+  '3': async () => {
+    await benchDeliverer();
+  },
+  '4': benchPipeline,
+  '5': benchLatency,
+  '6': benchTracking,
+};
+
+async function main(): Promise<number> {
+  const wanted = process.argv.slice(2).filter((a) => a in SECTIONS);
+  const run = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
+  const started = performance.now();
+  const cpus = os.cpus();
+  const admin = newRedis('main');
+  const redisVersion = await redisInfo(admin, 'server', 'redis_version').finally(() => admin.disconnect());
+  process.stdout.write('lipsync-sync benchmark\n');
+  line('machine', `${cpus.length} cpus`, `${cpus[0]?.model ?? 'unknown cpu'}, ${fmt(os.totalmem() / 2 ** 30, 1)} GiB RAM, ${os.platform()} ${os.release()}`);
+  line('runtime', process.version, `redis ${redisVersion ?? '?'} at ${REDIS_URL.replace(/\/\/[^@]*@/, '//***@')}, key prefix ${RUN_PREFIX}-*`);
+  line('load average (1/5/15 min) at start', os.loadavg().map((l) => fmt(l, 2)).join(' / '), 'other work on this machine skews every figure below');
+  let failed = false;
+  try {
+    for (const id of run) {
+      const fn = SECTIONS[id];
+      if (fn === undefined) continue;
+      try {
+        await fn();
+      } catch (err) {
+        failed = true;
+        process.stdout.write(`   !! section ${id} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      }
+    }
+  } finally {
+    const leftover = await cleanupAll();
+    process.stdout.write(`\n`);
+    line('load average (1/5/15 min) at end', os.loadavg().map((l) => fmt(l, 2)).join(' / '));
+    line('total bench time', `${fmt((performance.now() - started) / 1000, 1)} s`, leftover > 0 ? `cleaned ${fmt(leftover)} leftover keys` : 'all bench keys deleted');
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    void cleanupAll().finally(() => process.exit(1));
+  },
+);
