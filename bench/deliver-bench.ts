@@ -1,9 +1,7 @@
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { diff } from '../src/sync/diff.js';
 import { terminalSet } from '../src/sync/plan.js';
 import { createDeliverer, type Deliverer } from '../src/webhooks/deliver.js';
-import { signatureHeaders } from '../src/webhooks/sign.js';
 import { lipsync, SECRET, uuidFor } from './env.js';
 import { BenchReceiver, mainElu } from './receiver.js';
 import { fmt, fmtSummary, goalLine, line, note, rate, section, summarize } from './stats.js';
@@ -27,35 +25,6 @@ interface RunResult {
   ms: number;
   latencies: number[];
   firstError: string | null;
-}
-
-/**
- * Reference only (not the product): the same signed POST with bare node:http and a keep-alive agent, to show
- * how much of the per-delivery CPU is the HTTP client library rather than signing or the network.
- */
-export function bareDeliverer(): Deliverer {
-  const agent = new http.Agent({ keepAlive: true });
-  return {
-    deliver(endpoint, eventId, body) {
-      const started = performance.now();
-      return new Promise((resolve) => {
-        const headers = { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...signatureHeaders(endpoint.secret, eventId, Math.floor(Date.now() / 1000), body) };
-        const req = http.request(endpoint.url, { method: 'POST', agent, headers }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const ok = status >= 200 && status < 300;
-            resolve({ outcome: ok ? 'delivered' : 'retry', statusCode: status, error: ok ? null : `HTTP ${status}`, retryAfterMs: null, durationMs: Math.round(performance.now() - started), responseBody: '' });
-          });
-        });
-        req.on('error', (err) => resolve({ outcome: 'retry', statusCode: null, error: err.message, retryAfterMs: null, durationMs: 0, responseBody: '' }));
-        req.end(body);
-      });
-    },
-    close() {
-      agent.destroy();
-    },
-  };
 }
 
 async function run(url: string, body: string, durationMs: number, seq: { next: number }, make: () => Deliverer = () => createDeliverer({ userAgent: 'lipsync-sync-bench' })): Promise<RunResult> {
@@ -102,7 +71,6 @@ export async function benchDeliverer(): Promise<number> {
   const variants = [
     { inline: false, seconds: 5, label: 'receiver in its own worker thread', make: undefined },
     { inline: true, seconds: 3, label: 'receiver on the sender\'s event loop', make: undefined },
-    { inline: false, seconds: 3, label: 'REFERENCE bare node:http + same signing', make: bareDeliverer },
   ];
   for (const variant of variants) {
     const receiver = await BenchReceiver.start({ secret: SECRET, parseBodies: false, verifyEvery: 97, keepRecords: false, inline: variant.inline });
@@ -128,6 +96,5 @@ export async function benchDeliverer(): Promise<number> {
   }
   goalLine(`goal ${GOAL_PER_SECOND}/s (deliverer alone)`, headline, GOAL_PER_SECOND);
   note('the headline is createDeliverer() with the worker-thread receiver: a real receiver does not share the sender\'s CPU');
-  note('the REFERENCE line is not product code: it bounds what the same signing + loopback HTTP costs without got');
   return headline;
 }
