@@ -16,9 +16,9 @@ import { lastSuccessfulPoll } from './sync/cycle.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './sync/plan.js';
 import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
+import { packageVersion } from './version.js';
 import { createWebhookPipeline, type WebhookPipeline } from './webhooks/pipeline.js';
 
-export const VERSION = '0.1.0';
 const SHUTDOWN_GRACE_MS = 10_000;
 const READY_PING_TIMEOUT_MS = 1000;
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'] as const;
@@ -78,7 +78,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     ...(config.creatify.apiKey === undefined ? {} : { apiKey: config.creatify.apiKey }),
     timeoutMs: config.creatify.timeoutMs,
     retries: config.creatify.retries,
-    userAgent: `lipsync-sync/${VERSION}`,
+    userAgent: `lipsync-sync/${packageVersion()}`,
     onAttempt: (code, seconds) => {
       metrics.creatifyRequests.inc({ code });
       metrics.creatifyRequestDuration.observe(seconds);

@@ -2,6 +2,7 @@
 import { EXIT, formatError, isLsyncError } from '../errors.js';
 import { parse, type Options } from './args.js';
 import { HELP } from './help.js';
+import { packageVersion } from '../version.js';
 import type { Parsed } from './args.js';
 
 type Handler = (parsed: Parsed, out: (line: string) => void) => Promise<number>;
@@ -28,7 +29,7 @@ async function main(argv: string[]): Promise<number> {
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
-    out('0.1.0');
+    out(packageVersion());
     return EXIT.ok;
   }
   const command = COMMANDS[name];

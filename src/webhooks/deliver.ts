@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import { LsyncError } from '../errors.js';
+import { packageVersion } from '../version.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
 import { signatureHeaders } from './sign.js';
 
@@ -53,21 +53,6 @@ const DEFAULTS = {
   timeoutMs: 15 * 1000,
   maxResponseBytes: 4096,
 } as const;
-
-let cachedVersion: string | undefined;
-function packageVersion(): string {
-  if (cachedVersion === undefined) {
-    try {
-      // src/webhooks and dist/webhooks are both two levels below package.json.
-      const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-      const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
-      cachedVersion = typeof version === 'string' ? version : 'unknown';
-    } catch {
-      cachedVersion = 'unknown';
-    }
-  }
-  return cachedVersion;
-}
 
 /** Why `url` cannot be a webhook endpoint, or `null` when it can. */
 export function validateEndpointUrl(url: string): string | null {
