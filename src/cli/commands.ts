@@ -115,6 +115,8 @@ export async function replay(parsed: Parsed, out: Out): Promise<number> {
   const { replayDeadLetters } = await import('../webhooks/replay.js'); // BullMQ only for this command
   const result = await withStore(parsed.values, (ctx) => replayDeadLetters(ctx, endpoint));
   out(`replayed ${result.replayed} dead-lettered deliver${result.replayed === 1 ? 'y' : 'ies'}${endpoint === undefined ? '' : ` for ${endpoint}`}`);
+  // Letters of endpoints no longer in the config stay put: say so rather than report a silent 0.
+  if (result.skipped.length > 0) out(`kept the dead letters of unconfigured endpoint(s) ${result.skipped.join(', ')}; add them to webhooks[] to replay`);
   return 0;
 }
 
