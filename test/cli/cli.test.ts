@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { CreatifySimulator } from '../../src/simulator/server.js';
 import { runCli, startCli } from '../helpers/cli.js';
 import { uuid } from '../helpers/lipsync.js';
-import { cleanupPrefix, REDIS_URL, uniquePrefix, waitUntil } from '../helpers/redis.js';
+import { keysFor } from '../../src/store/keys.js';
+import { cleanupPrefix, newRedis, REDIS_URL, uniquePrefix, waitUntil } from '../helpers/redis.js';
 
 const prefix = uniquePrefix('cli');
 const env = { REDIS_URL, LIPSYNC_SYNC_PREFIX: prefix, CREATIFY_API_ID: 'cli-id', CREATIFY_API_KEY: 'cli-secret-key-value', LOG_LEVEL: 'warn' };
@@ -100,6 +101,27 @@ describe('lipsync-sync CLI (built binary)', () => {
     expect(list.stdout.trim()).toBe(`${a}  running`);
     expect((await runCli(['untrack', a], env)).stdout.trim()).toBe(`${a}  untracked`);
     expect((await runCli(['list'], env)).stdout.trim()).toBe('');
+  });
+
+  it('replay-dead-letters hands letters back to delivery and keeps those of unconfigured endpoints', async () => {
+    const keys = keysFor(prefix);
+    const redis = newRedis();
+    try {
+      const letter = (endpoint: string, n: number) =>
+        JSON.stringify({ deadId: `d${n}`, eventId: `evt_${n}`, endpoint, lipsyncId: uuid(60), type: 'lipsync.failed', event: '{}', error: 'HTTP 503', statusCode: 503, attempts: 8, deadAt: new Date().toISOString() });
+      await redis.rpush(keys.deadLetters('ops'), letter('ops', 1), letter('ops', 2));
+      await redis.rpush(keys.deadLetters('old'), letter('old', 3));
+      await redis.sadd(keys.deadLetterEndpoints, 'ops', 'old');
+      const hooks = JSON.stringify([{ name: 'ops', url: 'http://127.0.0.1:9/hook', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }]);
+      const res = await runCli(['replay-dead-letters'], { ...env, WEBHOOKS_JSON: hooks });
+      expect(res.code).toBe(0);
+      expect(res.stdout.trim().split('\n')).toEqual(['replayed 2 dead-lettered deliveries', 'kept the dead letters of unconfigured endpoint(s) old; add them to webhooks[] to replay']);
+      expect(await redis.llen(keys.deadLetters('ops'))).toBe(0);
+      expect(await redis.llen(keys.deadLetters('old'))).toBe(1);
+      expect(await redis.llen(keys.deliveryFifo('ops', uuid(60)))).toBe(2);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('secret prints a fresh whsec_ secret', async () => {
