@@ -7,6 +7,7 @@ export default {
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
   roots: ['<rootDir>/test'],
   globalSetup: '<rootDir>/test/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/global-teardown.mjs',
   testMatch: ['**/*.test.ts'],
   testTimeout: 30000,
   // Integration tests share one Redis and bind local ports; two workers fit the 2-core machine.
