@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 
-/** Lua sources beside this module (copied to dist/ by scripts/copy-lua.mjs). */
+/** Lua sources beside this module (copied to dist/ by scripts/postbuild.mjs). */
 function lua(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 }

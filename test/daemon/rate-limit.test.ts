@@ -1,0 +1,34 @@
+import { startDaemon, type Daemon } from '../../src/daemon.js';
+import { CreatifySimulator } from '../../src/simulator/server.js';
+import { uuid } from '../helpers/lipsync.js';
+import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { silentLogger, testConfig } from './helpers.js';
+
+const prefix = uniquePrefix('ratelimit');
+const sim = new CreatifySimulator();
+const daemons: Daemon[] = [];
+
+afterAll(async () => {
+  await Promise.all(daemons.map((d) => d.stop()));
+  await sim.stop();
+  await cleanupPrefix(prefix);
+});
+
+describe('creatify.maxRequestsPerSecond', () => {
+  it('bounds the request rate of two replicas together, not each', async () => {
+    const config = testConfig(REDIS_URL, prefix, { creatify: { simulator: true, maxRequestsPerSecond: 5 }, poll: { intervalMs: 100, batchSize: 10 } });
+    const baseUrl = await sim.start();
+    const ids = Array.from({ length: 60 }, (_, i) => uuid(700 + i));
+    ids.forEach((id) => sim.set(id, { status: 'running' }));
+    daemons.push(...(await Promise.all([0, 1].map(() => startDaemon(config, silentLogger, { creatifyBaseUrl: baseUrl })))));
+    await daemons[0]?.store.track(ids);
+    const windowMs = 3000;
+    await new Promise((r) => setTimeout(r, windowMs + 500));
+    const first = sim.requests[0]?.at ?? 0;
+    const inWindow = sim.requests.filter((r) => r.at >= first && r.at < first + windowMs).length;
+    // BullMQ's limiter allows 5 per fixed 1 s window: at most 5 × 4 windows can touch a 3 s span. Unlimited,
+    // 6 batches per 100 ms tick would be well over 100 requests.
+    expect(inWindow).toBeLessThanOrEqual(20);
+    expect(inWindow).toBeGreaterThanOrEqual(10);
+  });
+});
