@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
+import { LsyncError } from './errors.js';
 import { CreatifyClient } from './creatify/client.js';
 import { buildHttpServer, type Readiness } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -63,8 +64,6 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     logger.warn({ baseUrl }, 'using the built-in Creatify simulator (creatify.simulator = true)');
   }
 
-  let poll: PollQueue | undefined;
-  let webhooks: WebhookPipeline | undefined;
   const metrics = createMetrics({
     failureClasses: failureClassNames(failureRules),
     webhookEndpoints: config.webhooks.map((w) => w.name),
@@ -96,7 +95,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     missingGraceCycles: config.poll.missingGraceCycles,
     retentionSeconds: config.poll.terminalRetentionSeconds,
   };
-  poll = new PollQueue({
+  const poll = new PollQueue({
     connection: bull,
     keys,
     store,
@@ -108,7 +107,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     logger,
     extraHandlers: { discover: async (_job: Job) => discoverOnce({ client, store, redis, keys, terminalStatuses: pollDeps.terminalStatuses, logger }) },
   });
-  webhooks = createWebhookPipeline({
+  const webhooks = createWebhookPipeline({
     redis,
     connection: bull,
     keys,
@@ -125,10 +124,10 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   });
 
   async function snapshot(): Promise<MetricsSnapshot> {
-    const queues = [poll?.queue, webhooks?.queue].filter((q) => q !== undefined);
+    const queues = [poll.queue, webhooks.queue];
     const [trackedByStatus, deadLettersByEndpoint, last, ...counts] = await Promise.all([
       store.statusCounts(),
-      webhooks?.deadLetters.count() ?? Promise.resolve({}),
+      webhooks.deadLetters.count(),
       lastSuccessfulPoll(redis, keys),
       ...queues.map((q) => q.getJobCounts(...QUEUE_STATES)),
     ]);
@@ -150,7 +149,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       checks['redis'] = { ok: false, detail: err instanceof Error ? err.message : String(err) };
       return { ready: false, checks };
     }
-    const scheduler = await poll?.queue.getJobScheduler(SCHEDULER_ID).catch(() => undefined);
+    const scheduler = await poll.queue.getJobScheduler(SCHEDULER_ID).catch(() => undefined);
     checks['scheduler'] = scheduler ? { ok: true } : { ok: false, detail: `job scheduler ${SCHEDULER_ID} is missing` };
     const last = await lastSuccessfulPoll(redis, keys);
     const maxAge = 3 * config.poll.intervalMs;
@@ -171,7 +170,14 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       readiness,
       replayDeadLetters: (endpoint) => webhooks.deadLetters.replay(endpoint),
     });
-    httpUrl = await http.listen({ port: config.http.port, host: config.http.host });
+    try {
+      httpUrl = await http.listen({ port: config.http.port, host: config.http.host });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      await Promise.allSettled([poll.close(0), webhooks.close(0), simulator?.stop(), bull.quit(), redis.quit()]);
+      client.close();
+      throw new LsyncError('LSYNC_ERR_CONFIG', `http.port: cannot listen on ${config.http.host}:${config.http.port} (${code ?? String(err)}); set PORT to a free port`, { field: 'http.port', cause: err });
+    }
   }
 
   const schedule = async (): Promise<void> => {

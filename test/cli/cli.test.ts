@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,19 @@ describe('lipsync-sync CLI (built binary)', () => {
     const missingKey = await runCli(['run'], { REDIS_URL, LIPSYNC_SYNC_PREFIX: prefix });
     expect(missingKey.code).toBe(78);
     expect(missingKey.stderr).toMatch(/creatify\.apiId: missing; set CREATIFY_API_ID/);
+  });
+
+  it('a port already in use is one clear line naming http.port, exit 78', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const { port } = blocker.address() as AddressInfo;
+    try {
+      const res = await runCli(['run'], { ...env, CREATIFY_BASE_URL: sim.baseUrl, PORT: String(port) });
+      expect(res.code).toBe(78);
+      expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^LSYNC_ERR_CONFIG: http\.port: cannot listen on 0\.0\.0\.0:\d+ \(EADDRINUSE\); set PORT to a free port$/)]);
+    } finally {
+      blocker.close();
+    }
   });
 
   it('an unreachable Redis is one clear line, exit 1', async () => {
