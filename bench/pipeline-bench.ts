@@ -57,6 +57,14 @@ export async function appendEvents(redis: Redis, keys: Keys, rounds: readonly Ch
   return appended;
 }
 
+/** A fresh key prefix and the three connections a pipeline run uses (commands, BullMQ, the bench's own). */
+async function openConnections(tag: string) {
+  const prefix = newPrefix(tag);
+  const connections = { prefix, keys: keysFor(prefix), redis: newRedis('pipe'), bull: newRedis('pipe-bull'), admin: newRedis('pipe-admin') };
+  await Promise.all([connections.redis.ping(), connections.bull.ping(), connections.admin.ping()]);
+  return connections;
+}
+
 interface PipelineRun {
   perSecond: number;
 }
@@ -64,13 +72,8 @@ interface PipelineRun {
 async function runPipeline(receiver: BenchReceiver, options: { lipsyncs: number; perLipsync: number; concurrency: number; tag: string }): Promise<PipelineRun> {
   const { lipsyncs, perLipsync, concurrency } = options;
   const total_ = lipsyncs * perLipsync;
-  const prefix = newPrefix(`pipe-${options.tag}`);
-  const keys = keysFor(prefix);
-  const redis = newRedis('pipe');
-  const bull = newRedis('pipe-bull');
-  const admin = newRedis('pipe-admin');
+  const { prefix, keys, redis, bull, admin } = await openConnections(`pipe-${options.tag}`);
   try {
-    await Promise.all([redis.ping(), bull.ping(), admin.ping()]);
     const trips = [countRoundTrips(redis), countRoundTrips(bull)];
     const appended = await appendEvents(admin, keys, makeEvents(lipsyncs, perLipsync, 0x4000 + concurrency));
     await receiver.flush();
@@ -135,13 +138,8 @@ async function runPipeline(receiver: BenchReceiver, options: { lipsyncs: number;
 
 /** One event at a time into an idle pipeline: XADD → received, the pipeline's own latency floor. */
 async function idleLatency(receiver: BenchReceiver, count: number): Promise<void> {
-  const prefix = newPrefix('pipe-idle');
-  const keys = keysFor(prefix);
-  const redis = newRedis('pipe');
-  const bull = newRedis('pipe-bull');
-  const admin = newRedis('pipe-admin');
+  const { prefix, keys, redis, bull, admin } = await openConnections('pipe-idle');
   try {
-    await Promise.all([redis.ping(), bull.ping(), admin.ping()]);
     const pipeline = createWebhookPipeline({
       redis,
       connection: bull,
