@@ -17,6 +17,7 @@ import { lastSuccessfulPoll } from './sync/cycle.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './sync/plan.js';
 import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
+import { withTimeout } from './shared/timeout.js';
 import { packageVersion } from './version.js';
 import { createWebhookPipeline, type WebhookPipeline } from './webhooks/pipeline.js';
 
@@ -143,7 +144,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     const checks: Readiness['checks'] = {};
     try {
       // Bounded: while Redis is down, ioredis would otherwise hold the command until it reconnects.
-      await withTimeout(redis.ping(), READY_PING_TIMEOUT_MS, 'no PING answer');
+      await withTimeout(() => redis.ping(), READY_PING_TIMEOUT_MS, 'no PING answer');
       checks['redis'] = { ok: true };
     } catch (err) {
       checks['redis'] = { ok: false, detail: err instanceof Error ? err.message : String(err) };
@@ -208,12 +209,4 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     return stopping;
   };
   return { config, keys, store, metrics, poll, webhooks, http, httpUrl, stop };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

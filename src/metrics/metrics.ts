@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EVENT_TYPES } from '../events/types.js';
+import { withTimeout } from '../shared/timeout.js';
 import { DEFAULT_FAILURE_CLASSES, failureClassNames } from './failure-class.js';
 
 export const METRIC_PREFIX = 'lipsync_sync_';
@@ -284,7 +285,7 @@ function sharedPerScrape(
   let inflight: Promise<MetricsSnapshot | null> | null = null;
   return () => {
     if (!source) return Promise.resolve(null);
-    inflight ??= withTimeout(source, timeoutMs)
+    inflight ??= withTimeout(source, timeoutMs, 'no metrics snapshot')
       .catch((err: unknown) => {
         onError(err);
         return null;
@@ -294,18 +295,4 @@ function sharedPerScrape(
       });
     return inflight;
   };
-}
-
-async function withTimeout<T>(run: () => Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`metrics snapshot took longer than ${ms} ms`)), ms);
-    timer.unref();
-  });
-  try {
-    // The async wrapper turns a synchronous throw from `run` into a rejection.
-    return await Promise.race([(async () => run())(), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

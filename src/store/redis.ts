@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { LsyncError } from '../errors.js';
+import { withTimeout } from '../shared/timeout.js';
 
 export type { Redis };
 
@@ -26,22 +27,18 @@ export function createRedis(url: string, options: ConnectOptions = {}): Redis {
 /** Connects and pings once, turning "connection refused" into one clear line. */
 export async function connectRedis(redis: Redis, url: string, timeoutMs = 5000): Promise<void> {
   const shown = redactUrl(url);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      (async () => {
+    await withTimeout(
+      async () => {
         if (redis.status === 'wait') await redis.connect();
         await redis.ping();
-      })(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+      },
+      timeoutMs,
+      'no answer',
+    );
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
     throw new LsyncError('LSYNC_ERR_REDIS_UNAVAILABLE', `redis.url: cannot reach Redis at ${shown} (${reason}); start Redis or set REDIS_URL`, { field: 'redis.url', cause: err });
-  } finally {
-    clearTimeout(timer);
   }
 }
 
