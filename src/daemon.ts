@@ -2,7 +2,7 @@ import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { LsyncError } from './errors.js';
+import { LsyncError, messageOf } from './errors.js';
 import { CreatifyClient } from './creatify/client.js';
 import { buildHttpServer, type Readiness } from './http/server.js';
 import type { Logger } from './logger.js';
@@ -69,7 +69,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     failureClasses: failureClassNames(failureRules),
     webhookEndpoints: config.webhooks.map((w) => w.name),
     snapshot: async (): Promise<MetricsSnapshot> => snapshot(),
-    onSnapshotError: (err) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'metrics snapshot from Redis failed'),
+    onSnapshotError: (err) => logger.warn({ err: messageOf(err) }, 'metrics snapshot from Redis failed'),
   });
 
   const client = new CreatifyClient({
@@ -147,7 +147,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       await withTimeout(() => redis.ping(), READY_PING_TIMEOUT_MS, 'no PING answer');
       checks['redis'] = { ok: true };
     } catch (err) {
-      checks['redis'] = { ok: false, detail: err instanceof Error ? err.message : String(err) };
+      checks['redis'] = { ok: false, detail: messageOf(err) };
       return { ready: false, checks };
     }
     const scheduler = await poll.queue.getJobScheduler(SCHEDULER_ID).catch(() => undefined);

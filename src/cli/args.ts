@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { LsyncError } from '../errors.js';
+import { LsyncError, messageOf } from '../errors.js';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -14,7 +14,7 @@ export function parse(command: string, argv: string[], options: Options): Parsed
     const { values, positionals } = parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' }, config: { type: 'string', short: 'c' } }, allowPositionals: true, strict: true });
     return { values: values as Parsed['values'], positionals };
   } catch (err) {
-    const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    const detail = messageOf(err).split('\n')[0];
     throw new LsyncError('LSYNC_ERR_USAGE', `${command}: ${detail}; see lipsync-sync ${command} --help`);
   }
 }

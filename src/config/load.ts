@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { LsyncError } from '../errors.js';
+import { LsyncError, messageOf } from '../errors.js';
 import { configSchema, type Config } from './schema.js';
 
 /** The shipped defaults file, found beside the package whether run from src/ (tests) or dist/. */
@@ -64,7 +64,7 @@ function readConfigFile(path: string): Record<string, unknown> {
   try {
     data = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (err) {
-    const detail = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    const detail = messageOf(err).split('\n')[0];
     throw new LsyncError('LSYNC_ERR_CONFIG', `config file ${path}: not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'} (${detail}); fix the syntax`, { field: 'config' });
   }
   if (data === null || data === undefined) return {};

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { compileFailureRules } from '../metrics/failure-class.js';
 import { secretProblem } from '../webhooks/secret.js';
+import { messageOf } from '../errors.js';
 
 const SECOND = 1000;
 
@@ -108,7 +109,7 @@ export const configSchema = z.strictObject({
       try {
         compileFailureRules(rules);
       } catch (err) {
-        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+        ctx.addIssue({ code: 'custom', message: messageOf(err) });
       }
     })
     .optional(),

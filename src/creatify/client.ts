@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { HTTPError, RequestError, type Got, type Response } from 'got';
-import { LsyncError } from '../errors.js';
+import { LsyncError, messageOf } from '../errors.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
 import { buildIdsQuery } from './ids.js';
 import { parseListResponse, type ParsedList } from './schema.js';
@@ -110,7 +110,7 @@ export class CreatifyClient {
       this.#recordNetwork(err);
       return new LsyncError('LSYNC_ERR_UPSTREAM', `Creatify request failed: ${err.code === 'ETIMEDOUT' ? 'timeout' : err.code}`, { context: { code: err.code } });
     }
-    return new LsyncError('LSYNC_ERR_UPSTREAM', `Creatify request failed: ${err instanceof Error ? err.message : String(err)}`);
+    return new LsyncError('LSYNC_ERR_UPSTREAM', `Creatify request failed: ${messageOf(err)}`);
   }
 
   #recordNetwork(error: RequestError): void {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import type { ChangeEvent } from '../events/types.js';
 import { verifyWebhook } from '../webhooks/verify.js';
+import { messageOf } from '../errors.js';
 
 /** The demo's webhook endpoint: verifies each signature like a real receiver would, then prints the event. */
 export class DemoReceiver {
@@ -18,7 +19,7 @@ export class DemoReceiver {
         try {
           verifyWebhook({ secret, headers: req.headers, body });
         } catch (err) {
-          logger.error({ err: err instanceof Error ? err.message : String(err) }, 'webhook signature rejected');
+          logger.error({ err: messageOf(err) }, 'webhook signature rejected');
           res.writeHead(400).end();
           return;
         }

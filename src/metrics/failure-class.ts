@@ -1,3 +1,5 @@
+import { messageOf } from '../errors.js';
+
 /**
  * Maps Creatify's free-text `failed_reason` to a small, fixed set of classes so `failures_total{reason_class}`
  * stays bounded whatever text upstream invents. Pure: no I/O.
@@ -56,7 +58,7 @@ function compilePattern(rule: FailureClassRule, index: number): RegExp {
   try {
     regex = new RegExp(rule.pattern, 'i');
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(err);
     throw new Error(`failure class rule ${index} ("${rule.class}"): pattern "${rule.pattern}" is not a valid regular expression: ${why}`);
   }
   compiled.set(rule.pattern, regex);

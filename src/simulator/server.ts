@@ -19,6 +19,7 @@ import {
   type Rng,
   type TimelineLipsync,
 } from './timeline.js';
+import { messageOf } from '../errors.js';
 
 export interface SimulatorOptions {
   host?: string;
@@ -304,7 +305,7 @@ export class CreatifySimulator {
         answer = this.answer(req, idsParam);
       } catch (err) {
         // A throwing setMalformed hook must not take the server down.
-        answer = detail(500, `simulator error: ${err instanceof Error ? err.message : String(err)}`);
+        answer = detail(500, `simulator error: ${messageOf(err)}`);
       }
       record.status = answer.status;
       this.write(res, answer);

@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import { LsyncError } from '../errors.js';
+import { LsyncError, messageOf } from '../errors.js';
 import { withTimeout } from '../shared/timeout.js';
 
 export type { Redis };
@@ -37,7 +37,7 @@ export async function connectRedis(redis: Redis, url: string, timeoutMs = 5000):
       'no answer',
     );
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     throw new LsyncError('LSYNC_ERR_REDIS_UNAVAILABLE', `redis.url: cannot reach Redis at ${shown} (${reason}); start Redis or set REDIS_URL`, { field: 'redis.url', cause: err });
   }
 }
