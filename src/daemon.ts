@@ -187,8 +187,12 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   };
   await schedule();
   poll.start();
-  // Self-heal: a Redis that restarted empty has lost the job schedulers; upserting again is idempotent.
-  const healTimer = setInterval(() => void schedule().catch(() => undefined), Math.min(30_000, 2 * config.poll.intervalMs));
+  // Self-heal: a Redis that restarted empty has lost the job schedulers. Upsert only when missing, since an
+  // upsert also re-plans the next tick.
+  const heal = async (): Promise<void> => {
+    if ((await poll.queue.getJobScheduler(SCHEDULER_ID)) === undefined) await schedule();
+  };
+  const healTimer = setInterval(() => void heal().catch(() => undefined), Math.min(30_000, 2 * config.poll.intervalMs));
   healTimer.unref();
   await webhooks.start();
   logger.info({ prefix: config.redis.prefix, intervalMs: config.poll.intervalMs, webhooks: config.webhooks.map((w) => w.name), http: httpUrl }, 'lipsync-sync running');

@@ -88,7 +88,7 @@ export class PollQueue {
   async #tick(job: Job): Promise<unknown> {
     const { deps, keys, batchSize, intervalMs, logger } = this.#options;
     const now = Date.now();
-    const start = await startCycle(deps.redis, keys, this.#options.store, { tickId: `c${job.timestamp}`, batchSize, staleAfterMs: Math.max(60_000, intervalMs * 10), now });
+    const start = await startCycle(deps.redis, keys, { tickId: `c${job.timestamp}`, batchSize, staleAfterMs: Math.max(60_000, intervalMs * 10), now });
     if (start.kind === 'busy') {
       logger.info({ outstanding: start.outstanding }, 'previous poll cycle still running; tick skipped');
       return start;

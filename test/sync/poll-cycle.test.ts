@@ -7,6 +7,7 @@ import { TrackingStore } from '../../src/store/tracking.js';
 import { NOOP_OBSERVER, type PollOutcome, type SyncObserver } from '../../src/sync/observer.js';
 import { pollBatch, type PollBatchDeps } from '../../src/sync/poll-batch.js';
 import { PollQueue } from '../../src/sync/poll-queue.js';
+import { batchJobId, finishBatch, startCycle } from '../../src/sync/cycle.js';
 import { terminalSet } from '../../src/sync/plan.js';
 import { uuid } from '../helpers/lipsync.js';
 import { cleanupPrefix, newRedis, uniquePrefix, waitUntil } from '../helpers/redis.js';
@@ -184,6 +185,20 @@ describe('poll cycle (real Redis + simulator)', () => {
       poll = new PollQueue({ connection: bull, keys, store, intervalMs: 60_000, batchSize: 100, concurrency: 4, maxRequestsPerSecond: 50, deps: deps(), logger });
       poll.start();
     }
+  });
+
+  it('lets only one of several concurrent ticks start a cycle, and only one finishing batch end it', async () => {
+    await redis.del(keys.cycleBatches, keys.meta);
+    await store.track(Array.from({ length: 25 }, (_, i) => uuid(9500 + i)));
+    const now = Date.now();
+    const starts = await Promise.all(['cA', 'cB', 'cC', 'cD'].map((tickId) => startCycle(redis, keys, { tickId, batchSize: 10, staleAfterMs: 60_000, now })));
+    const started = starts.filter((s) => s.kind === 'started');
+    expect(started).toHaveLength(1);
+    expect(starts.filter((s) => s.kind === 'busy')).toHaveLength(3);
+    const cycleId = started[0]?.kind === 'started' ? started[0].cycleId : '';
+    const ends = await Promise.all([0, 1, 2].map((i) => finishBatch(redis, keys, batchJobId(cycleId, i), { ids: 10, events: 1, failed: i === 2 }, now + 1000)));
+    expect(ends.filter((e) => e !== null)).toEqual([{ seconds: 1, batches: 3, ids: 30, events: 3, failedBatches: 1 }]);
+    expect(await finishBatch(redis, keys, batchJobId(cycleId, 0), { ids: 10, events: 1, failed: false }, now)).toBeNull();
   });
 
   it('two workers applying the same answer emit each event once', async () => {

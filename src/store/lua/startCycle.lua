@@ -1,0 +1,30 @@
+--[[ Claim a poll cycle for one scheduler tick, atomically, so two ticks running at once (two replicas, or a
+     tick retried while another starts) can never both start a cycle and poll the same ids twice.
+     Input:  KEYS[1] pending (zset)   KEYS[2] cycle batches (set)   KEYS[3] meta (hash)
+             ARGV[1] tick id   ARGV[2] now (ms)   ARGV[3] stale after (ms)   ARGV[4] batch size
+     Output: {'busy', outstanding} | {'idle'} | {'started', batch count}
+     The same tick id again (a retried tick) gets {'started', its batch count} without resetting anything. ]]
+local tick, now, stale, size = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local current = redis.call('HMGET', KEYS[3], 'cycle_id', 'cycle_started_at', 'cycle_batch_count')
+if current[1] == tick then return {'started', tonumber(current[3] or '0')} end
+local outstanding = redis.call('SCARD', KEYS[2])
+if outstanding > 0 and now - tonumber(current[2] or '0') < stale then return {'busy', outstanding} end
+local total = redis.call('ZCARD', KEYS[1])
+if total == 0 then
+  -- Nothing to poll is healthy: readiness and the stalled-poll alert must not fire on an idle daemon.
+  redis.call('HSET', KEYS[3], 'last_successful_poll', ARGV[2])
+  return {'idle'}
+end
+local count = math.ceil(total / size)
+redis.call('DEL', KEYS[2])
+local ids = {}
+for i = 0, count - 1 do
+  ids[#ids + 1] = tick .. '-b' .. i
+  if #ids == 1000 or i == count - 1 then
+    redis.call('SADD', KEYS[2], unpack(ids))
+    ids = {}
+  end
+end
+redis.call('HSET', KEYS[3], 'cycle_id', tick, 'cycle_started_at', ARGV[2], 'cycle_ids', 0, 'cycle_events', 0,
+  'cycle_failed_batches', 0, 'cycle_batch_count', count)
+return {'started', count}
