@@ -42,6 +42,8 @@ export const webhookSchema = z.strictObject({
   events: z.array(z.string()).min(1).optional(),
   timeoutMs: z.number().int().min(100).max(120 * SECOND).optional(),
   maxAttempts: z.number().int().min(1).max(50).optional(),
+  /** This endpoint's retry delays (seconds), instead of delivery.retryScheduleSeconds. */
+  retryScheduleSeconds: z.array(z.number().positive()).min(1).max(49).optional(),
 });
 
 export const configSchema = z.strictObject({

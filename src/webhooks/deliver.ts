@@ -16,6 +16,8 @@ export interface WebhookEndpoint {
   /** Whole-request timeout, ms; default 15000. */
   timeoutMs?: number;
   maxAttempts?: number;
+  /** Delays between attempts for this endpoint, seconds; default `delivery.retryScheduleSeconds`. */
+  retryScheduleSeconds?: number[];
 }
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'gone';

@@ -107,8 +107,8 @@ export class DeliveryQueue {
       stalledInterval: options.stalledIntervalMs ?? DELIVERY_QUEUE_DEFAULTS.stalledIntervalMs,
       maxStalledCount: options.maxStalledCount ?? DELIVERY_QUEUE_DEFAULTS.maxStalledCount,
       settings: {
-        backoffStrategy: (attemptsMade, _type, err) =>
-          nextDelayMs(attemptsMade, options.retryScheduleSeconds, err instanceof DeliveryRetryError ? err.retryAfterMs : null),
+        backoffStrategy: (attemptsMade, _type, err, job) =>
+          nextDelayMs(attemptsMade, this.handoff.scheduleFor(isJobData(job?.data) ? job.data.endpoint : ''), err instanceof DeliveryRetryError ? err.retryAfterMs : null),
       },
     });
     this.worker.on('error', (err) => logger.error({ err: err.message }, 'webhook worker error'));

@@ -85,20 +85,26 @@ export class DeliveryHandoff {
   readonly #keys: Keys;
   readonly #queue: Queue<DeliveryJobData>;
   readonly #endpoints: ReadonlyMap<string, WebhookEndpoint>;
-  readonly #scheduleLength: number;
+  readonly #defaultSchedule: readonly number[];
 
   constructor(options: { redis: Redis; keys: Keys; queue: Queue<DeliveryJobData>; endpoints: readonly WebhookEndpoint[]; retryScheduleSeconds?: readonly number[] }) {
     this.#redis = options.redis;
     this.#keys = options.keys;
     this.#queue = options.queue;
     this.#endpoints = new Map(options.endpoints.map((e) => [e.name, e]));
-    this.#scheduleLength = (options.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS).length;
+    this.#defaultSchedule = options.retryScheduleSeconds ?? DEFAULT_RETRY_SCHEDULE_SECONDS;
   }
 
   /** Attempts for one delivery: the endpoint's `maxAttempts`, else one more than the retry schedule. */
   attemptsFor(endpoint: string): number {
-    return this.#endpoints.get(endpoint)?.maxAttempts ?? this.#scheduleLength + 1;
+    return this.#endpoints.get(endpoint)?.maxAttempts ?? this.scheduleFor(endpoint).length + 1;
   }
+
+  /** Retry delays for one endpoint: its own `retryScheduleSeconds`, else `delivery.retryScheduleSeconds`. */
+  scheduleFor(endpoint: string): readonly number[] {
+    return this.#endpoints.get(endpoint)?.retryScheduleSeconds ?? this.#defaultSchedule;
+  }
+
 
   /** Appends the delivery to its FIFO once (per token) and adds the job if it is the head. */
   async handOff(endpoint: string, token: string, payload: DeliveryPayload): Promise<HandoffResult> {

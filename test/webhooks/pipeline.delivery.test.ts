@@ -84,6 +84,20 @@ describe('webhook pipeline delivery', () => {
     expect(await pipeline.deadLetters.count()).toEqual({});
   });
 
+  it('uses an endpoint’s own retryScheduleSeconds over delivery.retryScheduleSeconds, and its length for attempts', async () => {
+    const observer = new RecordingObserver();
+    const fast = endpoint('fast', { retryScheduleSeconds: [0.05, 0.05] });
+    const pipeline = h.start([fast, endpoint('slow')], { observer, delivery: { retryScheduleSeconds: [60], concurrency: 4 } });
+    receiver.handler = () => ({ status: 503 });
+    const [event] = lipsyncEvents(1);
+    await h.append([event!]);
+    // fast: 3 attempts 50 ms apart, then dead-lettered; slow: 1 attempt, next one a minute away.
+    await waitUntil(async () => ((await pipeline.deadLetters.count())['fast'] ?? 0) === 1, 'fast to dead-letter', 5000);
+    expect(requestsTo('fast')).toHaveLength(3);
+    expect(requestsTo('slow')).toHaveLength(1);
+    expect(observer.outcomes('fast')).toEqual(['retry', 'retry', 'dead_lettered']);
+  });
+
   it('waits as long as Retry-After asks when that is longer than the schedule', async () => {
     const pipeline = h.start([endpoint('a')]);
     receiver.enqueue({ status: 429, headers: { 'retry-after': '1' } });
