@@ -38,7 +38,11 @@ export interface CycleTotals {
 export async function startCycle(redis: Redis, keys: Keys, options: { tickId: string; batchSize: number; staleAfterMs: number; now: number }): Promise<CycleStart> {
   const [kind, count] = (await runScript(redis, 'startCycle', [keys.pending, keys.cycleBatches, keys.meta], [options.tickId, options.now, options.staleAfterMs, options.batchSize])) as [string, number?];
   if (kind === 'busy') return { kind: 'busy', outstanding: count ?? 0 };
-  if (kind === 'idle') return { kind: 'idle' };
+  if (kind === 'idle') {
+    // Nothing to poll is healthy: readiness and the stalled-poll alert must not fire on an idle daemon.
+    await markPollSucceeded(redis, keys, options.now);
+    return { kind: 'idle' };
+  }
   return { kind: 'started', cycleId: options.tickId, batchCount: count ?? 0 };
 }
 

@@ -10,11 +10,7 @@ if current[1] == tick then return {'started', tonumber(current[3] or '0')} end
 local outstanding = redis.call('SCARD', KEYS[2])
 if outstanding > 0 and now - tonumber(current[2] or '0') < stale then return {'busy', outstanding} end
 local total = redis.call('ZCARD', KEYS[1])
-if total == 0 then
-  -- Nothing to poll is healthy: readiness and the stalled-poll alert must not fire on an idle daemon.
-  redis.call('HSET', KEYS[3], 'last_successful_poll', ARGV[2])
-  return {'idle'}
-end
+if total == 0 then return {'idle'} end
 local count = math.ceil(total / size)
 redis.call('DEL', KEYS[2])
 local ids = {}
