@@ -146,7 +146,7 @@ export class DeliveryQueue {
       if (job.name !== DELIVERY_JOB || !isJobData(job.data)) continue;
       const position = await this.#position(job.data);
       if (position.kind === 'head') {
-        await this.#advance(job.data, { dead: { error: `job failed: ${job.failedReason}`, statusCode: null, attempts: job.attemptsMade } });
+        await this.#advance(job.data, position.next, { dead: { error: `job failed: ${job.failedReason}`, statusCode: null, attempts: job.attemptsMade } });
         this.#observer.attempt(job.data.endpoint, 'dead_lettered', 0);
         swept += 1;
       } else if (position.kind === 'waiting') {
@@ -177,10 +177,9 @@ export class DeliveryQueue {
 
     const { logger } = this.#options;
     const endpoint = this.#endpoints.get(data.endpoint);
-    if (endpoint === undefined) return this.#deadLetterWithoutAttempt(data, 'endpoint removed');
-    if ((await this.#options.redis.hexists(this.#options.keys.disabledEndpoints, data.endpoint)) === 1) {
-      return this.#deadLetterWithoutAttempt(data, 'endpoint disabled');
-    }
+    const { next } = position;
+    if (endpoint === undefined) return this.#deadLetterWithoutAttempt(data, next, 'endpoint removed');
+    if (position.disabled) return this.#deadLetterWithoutAttempt(data, next, 'endpoint disabled');
 
     let result: DeliveryResult;
     try {
@@ -195,7 +194,7 @@ export class DeliveryQueue {
 
     if (result.outcome === 'delivered') {
       this.#observer.attempt(data.endpoint, 'delivered', seconds);
-      await this.#advance(data, {});
+      await this.#advance(data, next, {});
       logger.debug(log, 'webhook delivered');
       return { outcome: 'delivered', statusCode: result.statusCode };
     }
@@ -203,7 +202,7 @@ export class DeliveryQueue {
       this.#observer.attempt(data.endpoint, 'gone', seconds);
       const error = result.error ?? 'HTTP 410';
       const disable: DisabledEndpoint = { reason: `${error} (Gone)`, statusCode: result.statusCode, eventId: data.eventId, disabledAt: new Date().toISOString() };
-      await this.#advance(data, { dead: { error, statusCode: result.statusCode, attempts }, disable });
+      await this.#advance(data, next, { dead: { error, statusCode: result.statusCode, attempts }, disable });
       logger.error(log, 'webhook endpoint answered 410 Gone: endpoint disabled, its deliveries are dead-lettered until a replay re-enables it');
       return { outcome: 'dead_lettered', statusCode: result.statusCode, error };
     }
@@ -214,33 +213,35 @@ export class DeliveryQueue {
       throw new DeliveryRetryError(result);
     }
     this.#observer.attempt(data.endpoint, 'dead_lettered', seconds);
-    await this.#advance(data, { dead: { error, statusCode: result.statusCode, attempts } });
+    await this.#advance(data, next, { dead: { error, statusCode: result.statusCode, attempts } });
     logger.warn({ ...log, err: error }, 'webhook delivery dead-lettered after its last attempt');
     return { outcome: 'dead_lettered', statusCode: result.statusCode, error };
   }
 
-  async #deadLetterWithoutAttempt(data: DeliveryJobData, error: string): Promise<DeliveryJobResult> {
+  async #deadLetterWithoutAttempt(data: DeliveryJobData, next: string | null, error: string): Promise<DeliveryJobResult> {
     this.#observer.attempt(data.endpoint, 'dead_lettered', 0);
-    await this.#advance(data, { dead: { error, statusCode: null, attempts: 0 } });
+    await this.#advance(data, next, { dead: { error, statusCode: null, attempts: 0 } });
     this.#options.logger.warn({ endpoint: data.endpoint, eventId: data.eventId, type: data.type, err: error }, 'webhook delivery dead-lettered');
     return { outcome: 'dead_lettered', statusCode: null, error };
   }
 
-  async #position(data: DeliveryJobData): Promise<{ kind: 'head' | 'waiting' } | { kind: 'done'; head: string | null }> {
-    const reply = (await runScript(this.#options.redis, 'deliveryPosition', [this.#fifo(data)], [data.token])) as [string, string?];
+  async #position(data: DeliveryJobData): Promise<Position> {
+    const { redis, keys } = this.#options;
+    const reply = (await runScript(redis, 'deliveryPosition', [this.#fifo(data), keys.disabledEndpoints], [data.token, data.endpoint])) as [string, (string | number | null)?, (string | null)?];
     const kind = reply[0];
-    if (kind === 'head' || kind === 'waiting') return { kind };
-    return { kind: 'done', head: reply[1] ?? null };
+    if (kind === 'head') return { kind, disabled: reply[1] === 1, next: reply[2] ?? null };
+    if (kind === 'waiting') return { kind };
+    return { kind: 'done', head: typeof reply[1] === 'string' ? reply[1] : null };
   }
 
   /**
    * Enqueue the next element's job first, then pop (with the dead letter / disable in the same Lua step):
    * a crash in between re-runs this job as stalled, and the next job just waits because it is not head yet.
    */
-  async #advance(data: DeliveryJobData, finish: Finish): Promise<void> {
+  async #advance(data: DeliveryJobData, next: string | null, finish: Finish): Promise<void> {
     const { redis, keys } = this.#options;
     const fifo = this.#fifo(data);
-    const next = await redis.lindex(fifo, 1);
+    // `next` was read with the head check; one appended since then is handled after the pop below.
     if (next !== null) await this.handoff.ensureJob(data.endpoint, next);
     const dead: DeadLetter | null =
       finish.dead === undefined
@@ -275,6 +276,9 @@ export class DeliveryQueue {
     return this.#options.keys.deliveryFifo(data.endpoint, data.lipsyncId);
   }
 }
+
+/** Where a delivery stands in its FIFO; the head also learns what its delivery needs next. */
+type Position = { kind: 'head'; disabled: boolean; next: string | null } | { kind: 'waiting' } | { kind: 'done'; head: string | null };
 
 function isJobData(value: unknown): value is DeliveryJobData {
   if (typeof value !== 'object' || value === null) return false;
