@@ -1,4 +1,4 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
@@ -126,13 +126,15 @@ export class DeliveryHandoff {
     return deliveryJobId(token, endpoint);
   }
 
-  /** Runs a delayed job (a former non-head waiting for its turn) now; best effort. */
+  /**
+   * Runs a delayed job (a former non-head waiting for its turn) now; best effort. Addressed by id without
+   * fetching the job first: one round trip instead of three on every ordered delivery.
+   */
   async promote(jobId: string): Promise<void> {
     try {
-      const job = await this.#queue.getJob(jobId);
-      if (job !== undefined && (await job.isDelayed())) await job.promote();
+      await new Job(this.#queue, DELIVERY_JOB, {}, {}, jobId).promote();
     } catch {
-      // It moved on by itself (became active, or was promoted by another replica): nothing to do.
+      // Not delayed (already waiting or active, or promoted by another replica): nothing to do.
     }
   }
 
