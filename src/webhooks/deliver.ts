@@ -113,9 +113,8 @@ export function createDeliverer(options: DelivererOptions = {}): Deliverer {
    * here (2,660 signed deliveries/s with got vs 6,624/s with node:http, `npm run bench` section 3), and this is
    * the hot path. node:http never follows redirects, and nothing here retries: the queue schedules retries.
    */
-  function send(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<RawAttempt> {
+  function send(target: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<RawAttempt> {
     return new Promise((resolve) => {
-      const target = new URL(url);
       const client = target.protocol === 'https:' ? https : http;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -163,11 +162,23 @@ export function createDeliverer(options: DelivererOptions = {}): Deliverer {
     });
   }
 
-  async function deliver(endpoint: WebhookEndpoint, eventId: string, body: string): Promise<DeliveryResult> {
-    const urlProblem = validateEndpointUrl(endpoint.url);
-    if (urlProblem !== null) {
-      throw new LsyncError('LSYNC_ERR_CONFIG', `webhook "${endpoint.name}" url: ${urlProblem}`, { field: 'webhooks.url' });
+  // Endpoint URLs are validated and parsed once each, not twice per delivery on the hot path.
+  const targets = new Map<string, URL>();
+  function targetOf(endpoint: WebhookEndpoint): URL {
+    let target = targets.get(endpoint.url);
+    if (target === undefined) {
+      const urlProblem = validateEndpointUrl(endpoint.url);
+      if (urlProblem !== null) {
+        throw new LsyncError('LSYNC_ERR_CONFIG', `webhook "${endpoint.name}" url: ${urlProblem}`, { field: 'webhooks.url' });
+      }
+      target = new URL(endpoint.url);
+      targets.set(endpoint.url, target);
     }
+    return target;
+  }
+
+  async function deliver(endpoint: WebhookEndpoint, eventId: string, body: string): Promise<DeliveryResult> {
+    const target = targetOf(endpoint);
     const timeoutMs = endpoint.timeoutMs ?? DEFAULTS.timeoutMs;
     const headers = {
       'content-type': 'application/json',
@@ -176,7 +187,7 @@ export function createDeliverer(options: DelivererOptions = {}): Deliverer {
     };
 
     const started = performance.now();
-    const raw = await send(endpoint.url, headers, body, timeoutMs);
+    const raw = await send(target, headers, body, timeoutMs);
     const durationMs = Math.round(performance.now() - started);
     const responseBody = redact(raw.body.toString('utf8'), endpoint.secret);
 
