@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { CreatifyClient } from '../src/creatify/client.js';
 import { keysFor } from '../src/store/keys.js';
 import { TrackingStore } from '../src/store/tracking.js';
-import { chunk } from '../src/sync/batching.js';
+import { chunk } from '../src/shared/chunk.js';
 import { NOOP_OBSERVER } from '../src/sync/observer.js';
 import { pollBatch, type PollBatchDeps } from '../src/sync/poll-batch.js';
 import { terminalSet } from '../src/sync/plan.js';

@@ -68,6 +68,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   const metrics = createMetrics({
     failureClasses: failureClassNames(failureRules),
     webhookEndpoints: config.webhooks.map((w) => w.name),
+    terminalStatuses: config.poll.terminalStatuses,
     snapshot: async (): Promise<MetricsSnapshot> => snapshot(),
     onSnapshotError: (err) => logger.warn({ err: messageOf(err) }, 'metrics snapshot from Redis failed'),
   });

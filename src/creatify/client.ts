@@ -3,10 +3,8 @@ import https from 'node:https';
 import got, { HTTPError, RequestError, type Got, type Response } from 'got';
 import { LsyncError, messageOf } from '../errors.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
-import { buildIdsQuery } from './ids.js';
+import { buildIdsQuery, LIST_PATH } from './ids.js';
 import { parseListResponse, type ParsedList } from './schema.js';
-
-export const LIST_PATH = '/api/lipsyncs_v2/';
 
 export interface CreatifyClientOptions {
   baseUrl: string;

@@ -1,5 +1,8 @@
 import { LsyncError } from '../errors.js';
 
+/** The list endpoint's path, shared by the client and the simulator that stands in for it. */
+export const LIST_PATH = '/api/lipsyncs_v2/';
+
 /** The list endpoint's documented maximum number of ids per request. */
 export const MAX_IDS_PER_REQUEST = 100;
 

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { chunk } from '../sync/batching.js';
+import { chunk } from '../shared/chunk.js';
+import { normalizeStatus } from '../shared/status.js';
 import { STATE_FIELDS, UNSEEN_STATUS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
@@ -96,8 +97,8 @@ export class TrackingStore {
     const pipeline = this.redis.pipeline();
     ids.forEach((id) => pipeline.hget(this.keys.state(id), 'label'));
     const labels = ids.length === 0 ? [] : ((await pipeline.exec()) ?? []).map(([, label]) => (typeof label === 'string' ? label : UNSEEN_STATUS));
-    const wanted = options.status?.trim().toLowerCase();
-    const items = ids.map((id, i) => ({ id, status: labels[i] ?? UNSEEN_STATUS })).filter((item) => wanted === undefined || item.status === wanted);
+    const wanted = normalizeStatus(options.status);
+    const items = ids.map((id, i) => ({ id, status: labels[i] ?? UNSEEN_STATUS })).filter((item) => wanted === null || item.status === wanted);
     return { items, cursor };
   }
 

@@ -1,7 +1,9 @@
 import type { EventType } from '../events/types.js';
 import type { Transition } from './plan.js';
 
-export type PollOutcome = 'ok' | 'error' | 'rate_limited';
+/** One per poll batch; `polls_total{outcome}` starts each at 0. */
+export const POLL_OUTCOMES = ['ok', 'error', 'rate_limited'] as const;
+export type PollOutcome = (typeof POLL_OUTCOMES)[number];
 
 /**
  * What the sync loop reports as it works. The daemon turns it into Prometheus metrics; tests can record it.

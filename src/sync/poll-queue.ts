@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { isLsyncError } from '../errors.js';
 import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
-import { chunk } from './batching.js';
+import { chunk } from '../shared/chunk.js';
+import { closeWorker, limiterFor } from '../shared/bullmq.js';
 import { batchJobId, finishBatch, startCycle } from './cycle.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
 
@@ -139,24 +140,5 @@ export class PollQueue {
     deps.observer.cycleCompleted(totals.seconds);
     // One line per cycle, never one per id.
     logger.info({ cycle: cycleId, ids: totals.ids, requests: totals.batches, failedRequests: totals.failedBatches, events: totals.events, seconds: totals.seconds }, 'poll cycle complete');
-  }
-}
-
-/** BullMQ's limiter takes an integer `max` per `duration`; fractional rates stretch the window instead. */
-export function limiterFor(requestsPerSecond: number): { max: number; duration: number } {
-  return requestsPerSecond >= 1 ? { max: Math.floor(requestsPerSecond), duration: 1000 } : { max: 1, duration: Math.round(1000 / requestsPerSecond) };
-}
-
-/** `worker.close()` waits for active jobs with no timeout of its own; bound it, then force. */
-export async function closeWorker(worker: Worker, timeoutMs: number, logger: Logger): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), timeoutMs);
-  });
-  const result = await Promise.race([worker.close().then(() => 'closed' as const), timedOut]);
-  clearTimeout(timer);
-  if (result === 'timeout') {
-    logger.warn({ worker: worker.name, timeoutMs }, 'jobs still running at shutdown; closing forcibly (they will be retried)');
-    await worker.close(true);
   }
 }

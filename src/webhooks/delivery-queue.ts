@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
-import { closeWorker } from '../sync/poll-queue.js';
+import { closeWorker } from '../shared/bullmq.js';
 import { nextDelayMs } from './backoff.js';
 import { newDeadId, type DeadLetter, type DisabledEndpoint } from './dead-letters.js';
 import { createDeliverer, type Deliverer, type DeliveryResult, type WebhookEndpoint } from './deliver.js';

@@ -1,4 +1,6 @@
-export type DeliveryAttemptOutcome = 'delivered' | 'retry' | 'gone' | 'dead_lettered';
+/** `webhook_deliveries_total{outcome}` starts each at 0 per configured endpoint. */
+export const DELIVERY_ATTEMPT_OUTCOMES = ['delivered', 'retry', 'gone', 'dead_lettered'] as const;
+export type DeliveryAttemptOutcome = (typeof DELIVERY_ATTEMPT_OUTCOMES)[number];
 
 /**
  * What webhook delivery reports as it works; the daemon turns it into `webhook_deliveries_total` and

@@ -1,5 +1,4 @@
 import { buildIdsQuery, parseLipsyncId } from '../../src/creatify/ids.js';
-import { chunk } from '../../src/sync/batching.js';
 import { LsyncError } from '../../src/errors.js';
 import { uuid } from '../helpers/lipsync.js';
 
@@ -25,11 +24,5 @@ describe('ids', () => {
     expect(() => buildIdsQuery([])).toThrow(/empty batch/);
     expect(() => buildIdsQuery([...ids, uuid(100)])).toThrow(/101 ids in one request; .*at most 100/);
     expect(() => buildIdsQuery([uuid(1), 'nope'])).toThrow(/ids\[1\]/);
-  });
-
-  it('chunks 250 ids into 100, 100, 50', () => {
-    expect(chunk(Array.from({ length: 250 }, (_, i) => i), 100).map((b) => b.length)).toEqual([100, 100, 50]);
-    expect(chunk([], 100)).toEqual([]);
-    expect(() => chunk([1], 0)).toThrow(RangeError);
   });
 });

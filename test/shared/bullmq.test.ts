@@ -1,4 +1,4 @@
-import { limiterFor } from '../../src/sync/poll-queue.js';
+import { limiterFor } from '../../src/shared/bullmq.js';
 
 describe('limiterFor', () => {
   it('maps whole rates to max per second', () => {

@@ -1,0 +1,140 @@
+/**
+ * The gauges that describe shared Redis state, filled at scrape time from one snapshot per scrape, so every
+ * replica reports the same values and none goes stale when another replica did the work. A gauge whose label
+ * set is known (statuses, configured endpoints) reports 0 for each known label rather than vanishing when its
+ * set empties: dashboards and `absent()` alerts need the series. Only a failed snapshot drops them, so a scrape
+ * never shows numbers it could not read.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { statusLabel, statusLabels, terminalSet } from '../shared/status.js';
+import { withTimeout } from '../shared/timeout.js';
+
+/** Shared state read from Redis once per scrape. */
+export interface MetricsSnapshot {
+  /** Tracked lipsyncs per last seen status; keys are mapped to bounded labels with the shared statusLabel. */
+  trackedByStatus: Record<string, number>;
+  /** Dead-lettered deliveries per webhook endpoint name. */
+  deadLettersByEndpoint: Record<string, number>;
+  /** BullMQ job counts, e.g. `{ queue: 'lsync-webhooks', state: 'waiting', count: 3 }`. */
+  queueJobs: Array<{ queue: string; state: string; count: number }>;
+  /** Unix seconds of the last poll cycle that succeeded on any replica; null before the first one. */
+  lastSuccessfulPollSeconds: number | null;
+}
+
+export interface ScrapeGaugeOptions {
+  registers: Registry[];
+  /** `lipsync_sync_` + suffix. */
+  name: (suffix: string) => string;
+  /** Called once per scrape; without it the snapshot gauges have no series. */
+  snapshot: (() => Promise<MetricsSnapshot>) | undefined;
+  /** A snapshot slower than this counts as failed, so a hung Redis cannot hang /metrics. */
+  snapshotTimeoutMs: number;
+  /** Told about each failed snapshot (for logging); the scrape goes on without the snapshot gauges. */
+  onSnapshotError: ((err: unknown) => void) | undefined;
+  /** Configured webhook endpoints: their dead-letter gauge reads 0 when the snapshot omits them. */
+  webhookEndpoints: readonly string[];
+  /** Configured terminal statuses: zero-filled status labels beside the known ones. */
+  terminalStatuses: readonly string[];
+}
+
+export function createScrapeGauges(options: ScrapeGaugeOptions) {
+  const { registers, name, webhookEndpoints } = options;
+  const terminal = terminalSet(options.terminalStatuses);
+  const knownStatuses = statusLabels(terminal);
+  const readSnapshot = sharedPerScrape(options.snapshot, options.snapshotTimeoutMs, (err) => {
+    snapshotErrors.inc();
+    options.onSnapshotError?.(err);
+  });
+
+  const snapshotErrors = new Counter({
+    name: name('snapshot_errors_total'),
+    help: 'Scrapes whose Redis snapshot failed or timed out; the snapshot gauges were left out of those scrapes.',
+    registers,
+    // Waits for this scrape's snapshot so a failure is counted in the same scrape that lacks the gauges.
+    async collect() {
+      await readSnapshot();
+    },
+  });
+
+  return {
+    /** `snapshot_errors_total`: scrapes that could not read the snapshot. */
+    snapshotErrors,
+    /** `tracked_lipsyncs{status}`: 0 for every known status, so an empty set still has series. */
+    trackedLipsyncs: new Gauge({
+      name: name('tracked_lipsyncs'),
+      help: 'Tracked lipsyncs by last seen status (from Redis at scrape time).',
+      labelNames: ['status'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        if (!snapshot) return;
+        for (const status of knownStatuses) this.set({ status }, 0);
+        // inc, not set: two raw statuses may map to one label ("Done" and "done", or two unknown ones → other).
+        for (const [status, count] of Object.entries(snapshot.trackedByStatus)) this.inc({ status: statusLabel(status, terminal) }, count);
+      },
+    }),
+    /** `webhook_dead_letters{endpoint}`: 0 for every configured endpoint. */
+    webhookDeadLetters: new Gauge({
+      name: name('webhook_dead_letters'),
+      help: 'Dead-lettered webhook deliveries waiting for replay, by endpoint (from Redis at scrape time).',
+      labelNames: ['endpoint'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        if (!snapshot) return;
+        for (const endpoint of webhookEndpoints) this.set({ endpoint }, 0);
+        for (const [endpoint, count] of Object.entries(snapshot.deadLettersByEndpoint)) this.set({ endpoint }, count);
+      },
+    }),
+    /** `queue_jobs{queue,state}`: as BullMQ counts them (it reports every asked state, zeros included). */
+    queueJobs: new Gauge({
+      name: name('queue_jobs'),
+      help: 'BullMQ jobs by queue and state (from Redis at scrape time).',
+      labelNames: ['queue', 'state'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        for (const { queue, state, count } of snapshot?.queueJobs ?? []) this.inc({ queue, state }, count);
+      },
+    }),
+    /** `last_successful_poll_timestamp_seconds`. */
+    lastSuccessfulPoll: new Gauge({
+      name: name('last_successful_poll_timestamp_seconds'),
+      help: 'Unix time of the last successful poll cycle on any replica (from Redis at scrape time).',
+      registers,
+      async collect() {
+        const seconds = (await readSnapshot())?.lastSuccessfulPollSeconds ?? null;
+        // No series rather than 0 when unknown: 0 would read as "stalled since 1970"; the alert uses absent().
+        if (seconds === null) this.remove({});
+        else this.set(seconds);
+      },
+    }),
+  };
+}
+
+/**
+ * One snapshot call per scrape: Registry.metrics() calls every collect() synchronously before awaiting any, so
+ * the first caller starts the read and the others join it; the next scrape starts a fresh one. Never rejects.
+ */
+function sharedPerScrape(
+  source: (() => Promise<MetricsSnapshot>) | undefined,
+  timeoutMs: number,
+  onError: (err: unknown) => void,
+): () => Promise<MetricsSnapshot | null> {
+  let inflight: Promise<MetricsSnapshot | null> | null = null;
+  return () => {
+    if (!source) return Promise.resolve(null);
+    inflight ??= withTimeout(source, timeoutMs, 'no metrics snapshot')
+      .catch((err: unknown) => {
+        onError(err);
+        return null;
+      })
+      .finally(() => {
+        inflight = null;
+      });
+    return inflight;
+  };
+}
