@@ -13,6 +13,8 @@ RUN npm run build
 # --- runtime: production dependencies and the compiled code only ---
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
+# The daemon binds loopback by default; inside a container the published port must reach it.
+ENV HTTP_HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force

@@ -166,7 +166,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   if (config.http.enabled) {
     http = buildHttpServer({
       store,
-      apiToken: config.http.apiToken,
+      tokens: { api: config.http.apiToken, read: config.http.readToken },
       logger,
       metrics: () => metricsText(metrics.registry),
       readiness,

@@ -21,7 +21,9 @@ const ENV_MAP: Array<{ env: string; path: string[]; kind: 'string' | 'int' | 'js
   { env: 'POLL_INTERVAL_MS', path: ['poll', 'intervalMs'], kind: 'int' },
   { env: 'WEBHOOKS_JSON', path: ['webhooks'], kind: 'json' },
   { env: 'PORT', path: ['http', 'port'], kind: 'int' },
+  { env: 'HTTP_HOST', path: ['http', 'host'], kind: 'string' },
   { env: 'LIPSYNC_SYNC_API_TOKEN', path: ['http', 'apiToken'], kind: 'string' },
+  { env: 'LIPSYNC_SYNC_READ_TOKEN', path: ['http', 'readToken'], kind: 'string' },
   { env: 'LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
 ];
 

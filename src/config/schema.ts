@@ -24,7 +24,8 @@ export const DEFAULTS = {
   retryScheduleSeconds: [1, 5, 30, 120, 600, 1800, 3600],
   deliveryConcurrency: 50,
   httpPort: 9464,
-  httpHost: '0.0.0.0',
+  /** Loopback: the API is not reachable from elsewhere until an operator opens it (the image sets 0.0.0.0). */
+  httpHost: '127.0.0.1',
   logLevel: 'info',
 } as const;
 
@@ -95,7 +96,10 @@ export const configSchema = z.strictObject({
       enabled: z.boolean().default(true),
       port: z.number().int().min(0).max(65535).default(DEFAULTS.httpPort),
       host: z.string().min(1).default(DEFAULTS.httpHost),
+      /** Reads and writes /v1; without it every /v1 route answers 403. */
       apiToken: z.string().min(16, 'must be at least 16 characters').optional(),
+      /** Reads /v1 only (GET); refused on write routes. */
+      readToken: z.string().min(16, 'must be at least 16 characters').optional(),
     })
     .prefault({}),
   log: z

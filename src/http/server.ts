@@ -4,7 +4,7 @@ import { isLipsyncId, normalizeId, parseLipsyncId } from '../creatify/ids.js';
 import { isLsyncError, LsyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TrackingStore } from '../store/tracking.js';
-import { checkBearer } from './auth.js';
+import { accessFor, authorize, type ApiTokens } from './auth.js';
 
 export const MAX_IDS_PER_CALL = 10_000;
 /** 10,000 UUIDs as JSON are ~400 KB; 1 MiB leaves room and still refuses abuse with 413. */
@@ -17,7 +17,8 @@ export interface Readiness {
 
 export interface HttpDeps {
   store: TrackingStore;
-  apiToken: string | undefined;
+  /** `http.apiToken` / `http.readToken`; without an API token every /v1 route answers 403. */
+  tokens: ApiTokens;
   logger: Logger;
   metrics(): Promise<{ contentType: string; body: string }>;
   readiness(): Promise<Readiness>;
@@ -34,10 +35,12 @@ const listQuery = z.strictObject({
 });
 const replayBody = z.strictObject({ endpoint: z.string().min(1).optional() }).optional();
 
-/** The one HTTP port: metrics, health, and the /v1 API. Errors are always JSON `{error, field, message}`. */
+/**
+ * The one HTTP port: metrics, health and readiness (open), and the /v1 API (bearer token, see v1Routes).
+ * Errors are always JSON `{error, field, message}`.
+ */
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
-  const requireToken = async (request: FastifyRequest): Promise<void> => checkBearer(request.headers.authorization, deps.apiToken);
 
   app.setErrorHandler((err, _request, reply) => sendError(reply, err, deps.logger));
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'LSYNC_ERR_NOT_FOUND', field: null, message: `no route ${request.method} ${request.url}` }));
@@ -52,7 +55,19 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.type(contentType).send(body);
   });
 
-  app.post('/v1/lipsyncs', { preHandler: requireToken }, async (request, reply) => {
+  app.register(async (v1) => v1Routes(v1, deps), { prefix: '/v1' });
+
+  return app;
+}
+
+/**
+ * The /v1 API. Its onRequest hook runs before the body is read, and applies to every route of this scope, so a
+ * route added here cannot forget auth and an unauthenticated body is never parsed (401, never 400 or 413).
+ */
+function v1Routes(v1: FastifyInstance, deps: HttpDeps): void {
+  v1.addHook('onRequest', async (request: FastifyRequest) => authorize(request.headers.authorization, deps.tokens, accessFor(request.method)));
+
+  v1.post('/lipsyncs', async (request, reply) => {
     const { ids } = parse(trackBody, request.body, 'body');
     const rejected: Array<{ id: unknown; reason: string }> = [];
     const valid: string[] = [];
@@ -66,21 +81,21 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return reply.code(valid.length === 0 ? 422 : 200).send(answer);
   });
 
-  app.delete<{ Params: { id: string } }>('/v1/lipsyncs/:id', { preHandler: requireToken }, async (request) => {
+  v1.delete<{ Params: { id: string } }>('/lipsyncs/:id', async (request) => {
     const id = parseLipsyncId(request.params.id, 'id');
     const codes = await deps.store.untrack([id]);
     if (codes.get(id) !== 'untracked') throw new LsyncError('LSYNC_ERR_NOT_FOUND', `lipsync ${id} is not being tracked`, { field: 'id' });
     return { id, untracked: true };
   });
 
-  app.get<{ Params: { id: string } }>('/v1/lipsyncs/:id', async (request) => {
+  v1.get<{ Params: { id: string } }>('/lipsyncs/:id', async (request) => {
     const id = parseLipsyncId(request.params.id, 'id');
     const record = await deps.store.get(id);
     if (record === null) throw new LsyncError('LSYNC_ERR_NOT_FOUND', `lipsync ${id} is not tracked and has no stored state`, { field: 'id' });
     return record;
   });
 
-  app.get('/v1/lipsyncs', async (request) => {
+  v1.get('/lipsyncs', async (request) => {
     const query = parse(listQuery, request.query, 'query');
     const page = await deps.store.listPending({
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
@@ -90,12 +105,10 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
     return { items: page.items, cursor: page.cursor === '0' ? null : page.cursor };
   });
 
-  app.post('/v1/dead-letters/replay', { preHandler: requireToken }, async (request) => {
+  v1.post('/dead-letters/replay', async (request) => {
     const body = parse(replayBody, request.body ?? undefined, 'body');
     return deps.replayDeadLetters(body?.endpoint);
   });
-
-  return app;
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {

@@ -29,7 +29,8 @@ describe('loadConfig', () => {
     expect(config.poll).toMatchObject({ intervalMs: 15000, batchSize: 100, concurrency: 4, missingGraceCycles: 3 });
     expect(config.creatify).toMatchObject({ baseUrl: 'https://api.creatify.ai', apiKey: 'key-456', timeoutMs: 10000, maxRequestsPerSecond: 5 });
     expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'lsync' });
-    expect(config.http.port).toBe(9464);
+    expect(config.http).toMatchObject({ port: 9464, host: '127.0.0.1' });
+    expect(config.http.apiToken).toBeUndefined();
     expect(Object.isFrozen(config.poll)).toBe(true);
   });
 
@@ -40,6 +41,12 @@ describe('loadConfig', () => {
     expect(config.redis).toEqual({ url: 'redis://10.0.0.1:6380', prefix: 'fromfile' });
     expect(config.http.port).toBe(0);
     expect(config.log.level).toBe('debug');
+  });
+
+  it('reads the HTTP bind address and both API tokens from the environment', () => {
+    const env = { ...creds, HTTP_HOST: '0.0.0.0', LIPSYNC_SYNC_API_TOKEN: 'api-token-0123456789', LIPSYNC_SYNC_READ_TOKEN: 'read-token-0123456789' };
+    expect(loadConfig({ env }).config.http).toMatchObject({ host: '0.0.0.0', apiToken: 'api-token-0123456789', readToken: 'read-token-0123456789' });
+    expect(configError(() => loadConfig({ env: { ...creds, LIPSYNC_SYNC_READ_TOKEN: 'short' } })).message).toMatch(/^http\.readToken: must be at least 16 characters; fix it in .* or LIPSYNC_SYNC_READ_TOKEN/);
   });
 
   it('keeps a configured 0 instead of replacing it with a default', () => {

@@ -6,16 +6,17 @@ import { uuid } from '../helpers/lipsync.js';
 import { cleanupPrefix, newRedis, uniquePrefix } from '../helpers/redis.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
+const READ_TOKEN = 'read-token-0123456789abcdef';
 const prefix = uniquePrefix('http');
 const redis = newRedis();
 const store = new TrackingStore(redis, keysFor(prefix), 600);
 let ready: Readiness = { ready: true, checks: { redis: { ok: true } } };
 const replays: Array<string | undefined> = [];
 
-function server(apiToken: string | undefined) {
+function server(api: string | undefined, read: string | undefined = READ_TOKEN) {
   return buildHttpServer({
     store,
-    apiToken,
+    tokens: { api, read },
     logger: pino({ level: 'silent' }),
     metrics: async () => ({ contentType: 'text/plain; version=0.0.4', body: 'lipsync_sync_up 1\n' }),
     readiness: async () => ready,
@@ -52,13 +53,14 @@ afterAll(async () => {
 });
 
 describe('HTTP API (real HTTP, real Redis)', () => {
-  it('answers health, readiness and metrics', async () => {
-    expect(await call('/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
-    expect((await call('/metrics')).body).toContain('lipsync_sync_up 1');
+  it('answers health, readiness and metrics without a token', async () => {
+    expect(await call('/healthz', { token: null })).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect((await call('/metrics', { token: null })).body).toContain('lipsync_sync_up 1');
     ready = { ready: false, checks: { redis: { ok: false, detail: 'ECONNREFUSED' } } };
-    expect(await call('/readyz')).toMatchObject({ status: 503, body: { status: 'not ready', checks: { redis: { ok: false } } } });
+    expect(await call('/readyz', { token: null })).toMatchObject({ status: 503, body: { status: 'not ready', checks: { redis: { ok: false } } } });
     ready = { ready: true, checks: { redis: { ok: true } } };
-    expect((await call('/readyz')).status).toBe(200);
+    expect((await call('/readyz', { token: null })).status).toBe(200);
+    expect((await call('/healthz', { token: null, url: baseNoToken })).status).toBe(200);
   });
 
   it('refuses writes without a token (401), with a wrong one (401), and when none is configured (403)', async () => {
@@ -69,6 +71,52 @@ describe('HTTP API (real HTTP, real Redis)', () => {
     expect(forbidden).toMatchObject({ status: 403, body: { error: 'LSYNC_ERR_FORBIDDEN' } });
     expect((forbidden.body as { message: string }).message).toMatch(/LIPSYNC_SYNC_API_TOKEN/);
     expect(await store.get(uuid(1))).toBeNull();
+  });
+
+  it('refuses reads without a token or with a wrong one, and accepts the read token and the API token', async () => {
+    const id = uuid(2);
+    await call('/v1/lipsyncs', { method: 'POST', body: { ids: [id] } });
+    for (const path of [`/v1/lipsyncs/${id}`, '/v1/lipsyncs', '/v1/lipsyncs?status=new']) {
+      const refused = await call(path, { token: null });
+      expect(refused).toMatchObject({ status: 401, body: { error: 'LSYNC_ERR_UNAUTHORIZED', field: 'authorization' } });
+      expect((refused.body as { message: string }).message).toMatch(/LIPSYNC_SYNC_READ_TOKEN/);
+      expect(JSON.stringify(refused.body)).not.toContain(id);
+      expect((await call(path, { token: 'wrong-token-0123456789' })).status).toBe(401);
+      expect((await call(path, { token: READ_TOKEN })).status).toBe(200);
+      expect((await call(path)).status).toBe(200);
+    }
+    expect((await call(`/v1/lipsyncs/${id}`, { token: READ_TOKEN })).body).toMatchObject({ id, pending: true });
+  });
+
+  it('refuses every write with the read token (403) and leaves the store untouched', async () => {
+    const id = uuid(3);
+    const writes = [
+      call('/v1/lipsyncs', { method: 'POST', body: { ids: [id] }, token: READ_TOKEN }),
+      call(`/v1/lipsyncs/${uuid(2)}`, { method: 'DELETE', token: READ_TOKEN }),
+      call('/v1/dead-letters/replay', { method: 'POST', body: {}, token: READ_TOKEN }),
+    ];
+    for (const res of await Promise.all(writes)) {
+      expect(res).toMatchObject({ status: 403, body: { error: 'LSYNC_ERR_FORBIDDEN', message: expect.stringMatching(/read token may only read.*LIPSYNC_SYNC_API_TOKEN/) } });
+    }
+    expect(await store.get(id)).toBeNull();
+    expect(await store.get(uuid(2))).toMatchObject({ pending: true });
+    expect(replays).toEqual([]);
+  });
+
+  it('closes every /v1 route, reads too, when no API token is configured', async () => {
+    for (const token of [null, READ_TOKEN, TOKEN]) {
+      const res = await call('/v1/lipsyncs', { token, url: baseNoToken });
+      expect(res).toMatchObject({ status: 403, body: { error: 'LSYNC_ERR_FORBIDDEN' } });
+      expect((res.body as { message: string }).message).toMatch(/^\/v1 is closed: .*set LIPSYNC_SYNC_API_TOKEN/);
+    }
+  });
+
+  it('checks the token before reading the body: garbage or oversized bodies without a token get 401', async () => {
+    expect(await call('/v1/lipsyncs', { method: 'POST', raw: '{"ids": [', token: null })).toMatchObject({ status: 401, body: { error: 'LSYNC_ERR_UNAUTHORIZED' } });
+    expect(await call('/v1/lipsyncs', { method: 'POST', raw: JSON.stringify({ ids: ['x'.repeat(2 * 1024 * 1024)] }), token: null })).toMatchObject({ status: 401 });
+    expect(await call('/v1/lipsyncs', { method: 'POST', raw: '{"ids": [', token: READ_TOKEN })).toMatchObject({ status: 403 });
+    // With the token, the same bodies reach the parser.
+    expect((await call('/v1/lipsyncs', { method: 'POST', raw: '{"ids": [' })).status).toBe(400);
   });
 
   it('tracks ids and reports accepted, already tracked and rejected with reasons', async () => {
@@ -131,7 +179,7 @@ describe('HTTP API (real HTTP, real Redis)', () => {
     const { Redis } = await import('ioredis');
     const dead = new Redis('redis://127.0.0.1:1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     dead.on('error', () => undefined);
-    const broken = buildHttpServer({ store: new TrackingStore(dead, keysFor(prefix), 600), apiToken: TOKEN, logger: pino({ level: 'silent' }), metrics: async () => ({ contentType: 'text/plain', body: '' }), readiness: async () => ready, replayDeadLetters: async () => ({ replayed: 0 }) });
+    const broken = buildHttpServer({ store: new TrackingStore(dead, keysFor(prefix), 600), tokens: { api: TOKEN, read: undefined }, logger: pino({ level: 'silent' }), metrics: async () => ({ contentType: 'text/plain', body: '' }), readiness: async () => ready, replayDeadLetters: async () => ({ replayed: 0 }) });
     const url = await broken.listen({ port: 0, host: '127.0.0.1' });
     try {
       expect(await call(`/v1/lipsyncs/${uuid(30)}`, { url })).toMatchObject({ status: 503, body: { error: 'LSYNC_ERR_REDIS_UNAVAILABLE' } });
