@@ -76,7 +76,7 @@ describe('lipsync-sync CLI (built binary)', () => {
     try {
       const res = await runCli(['run'], { ...env, CREATIFY_BASE_URL: sim.baseUrl, PORT: String(port) });
       expect(res.code).toBe(78);
-      expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^LSYNC_ERR_CONFIG: http\.port: cannot listen on 0\.0\.0\.0:\d+ \(EADDRINUSE\); set PORT to a free port$/)]);
+      expect(res.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^LSYNC_ERR_CONFIG: http\.port: cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\); set PORT to a free port$/)]);
     } finally {
       blocker.close();
     }
