@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { DEFAULTS } from '../src/config/schema.js';
 import { CreatifyClient } from '../src/creatify/client.js';
 import { keysFor } from '../src/store/keys.js';
 import { TrackingStore } from '../src/store/tracking.js';
@@ -21,7 +22,7 @@ export async function benchPoll(): Promise<void> {
   const redis = newRedis('poll');
   const admin = newRedis('poll-admin');
   const simulator = await BenchSimulator.start(2);
-  const client = new CreatifyClient({ baseUrl: simulator.baseUrl, timeoutMs: 10_000, retries: 0, userAgent: 'lipsync-sync-bench' });
+  const client = new CreatifyClient({ baseUrl: simulator.baseUrl, timeoutMs: 10_000, retries: 0, maxResponseBytes: DEFAULTS.creatifyMaxResponseBytes, userAgent: 'lipsync-sync-bench' });
   try {
     await Promise.all([redis.ping(), admin.ping()]);
     const ids = Array.from({ length: IDS }, (_, i) => uuidFor(i, 0x2000));

@@ -79,11 +79,13 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     ...(config.creatify.apiKey === undefined ? {} : { apiKey: config.creatify.apiKey }),
     timeoutMs: config.creatify.timeoutMs,
     retries: config.creatify.retries,
+    maxResponseBytes: config.creatify.maxResponseBytes,
     userAgent: `lipsync-sync/${packageVersion()}`,
     onAttempt: (code, seconds) => {
       metrics.creatifyRequests.inc({ code });
       metrics.creatifyRequestDuration.observe(seconds);
     },
+    onTooLarge: () => metrics.creatifyOversizedResponses.inc(),
   });
 
   const observer = metricsSyncObserver(metrics, failureRules);

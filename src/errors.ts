@@ -27,6 +27,7 @@ export const ERROR_KINDS = {
   LSYNC_ERR_REDIS_UNAVAILABLE: { exit: EXIT.failure, http: 503 },
   LSYNC_ERR_UPSTREAM: { exit: EXIT.failure, http: 502 },
   LSYNC_ERR_UPSTREAM_RESPONSE: { exit: EXIT.failure, http: 502 },
+  LSYNC_ERR_UPSTREAM_TOO_LARGE: { exit: EXIT.failure, http: 502 },
   LSYNC_ERR_RATE_LIMITED: { exit: EXIT.failure, http: 429 },
   LSYNC_ERR_INTERNAL: { exit: EXIT.failure, http: 500 },
 } as const satisfies Record<string, ErrorKind>;

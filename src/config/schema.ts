@@ -11,6 +11,8 @@ export const DEFAULTS = {
   creatifyTimeoutMs: 10 * SECOND,
   creatifyMaxRequestsPerSecond: 5,
   creatifyRetries: 2,
+  /** A full 100-item list answer is ~300 KB; 10 MiB refuses only a runaway upstream. */
+  creatifyMaxResponseBytes: 10 * 1024 * 1024,
   redisUrl: 'redis://127.0.0.1:6379',
   prefix: 'lsync',
   pollIntervalMs: 15 * SECOND,
@@ -60,6 +62,8 @@ export const configSchema = z.strictObject({
       maxRequestsPerSecond: z.number().positive().max(1000).default(DEFAULTS.creatifyMaxRequestsPerSecond),
       /** In-request retries on 5xx and network errors; 429 is handled by the queue-wide rate limiter. */
       retries: z.number().int().min(0).max(10).default(DEFAULTS.creatifyRetries),
+      /** Bytes; a larger answer is cut off and refused (LSYNC_ERR_UPSTREAM_TOO_LARGE, creatify_oversized_responses_total). */
+      maxResponseBytes: z.number().int().min(1024).default(DEFAULTS.creatifyMaxResponseBytes),
     })
     .prefault({}),
   redis: z

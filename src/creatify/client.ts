@@ -14,20 +14,31 @@ export interface CreatifyClientOptions {
   /** Retries inside one call on 5xx and network errors, with exponential backoff. 429 is never retried here. */
   retries: number;
   userAgent?: string;
+  /** Answers larger than this (declared or received) are cut off and refused: a runaway upstream cannot exhaust memory. */
+  maxResponseBytes: number;
   /** Called once per HTTP attempt: `code` is the status, or `timeout` / `network`. Feeds metrics. */
   onAttempt?: (code: string, seconds: number) => void;
+  /** Called once per answer refused for its size. Feeds metrics. */
+  onTooLarge?: (bytes: number) => void;
 }
 
 const RETRY_STATUS = [500, 502, 503, 504, 520, 521, 522, 524];
 
-/** Thin typed wrapper around the list endpoint. Throws only LsyncError. */
+/**
+ * Thin typed wrapper around the list endpoint. Throws only LsyncError. Never holds more than
+ * `maxResponseBytes` (plus one socket chunk) of an answer: a larger one is cancelled as soon as it is seen.
+ */
 export class CreatifyClient {
   readonly #got: Got;
   readonly #agents = { http: new http.Agent({ keepAlive: true, maxSockets: 32 }), https: new https.Agent({ keepAlive: true, maxSockets: 32 }) };
   readonly #onAttempt: CreatifyClientOptions['onAttempt'];
+  readonly #onTooLarge: CreatifyClientOptions['onTooLarge'];
+  readonly #maxResponseBytes: number;
 
   constructor(options: CreatifyClientOptions) {
     this.#onAttempt = options.onAttempt;
+    this.#onTooLarge = options.onTooLarge;
+    this.#maxResponseBytes = options.maxResponseBytes;
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': options.userAgent ?? 'lipsync-sync' };
     if (options.apiId !== undefined) headers['x-api-id'] = options.apiId;
     if (options.apiKey !== undefined) headers['x-api-key'] = options.apiKey;
@@ -75,9 +86,19 @@ export class CreatifyClient {
 
   async #get(searchParams: URLSearchParams | undefined): Promise<ParsedList> {
     let body: string;
+    let tooLarge: number | null = null;
+    const request = this.#got.get(LIST_PATH.slice(1), searchParams === undefined ? {} : { searchParams });
+    // `total` is the declared Content-Length (known before any byte arrives); `transferred` covers chunked answers.
+    request.on('downloadProgress', ({ transferred, total }: { transferred: number; total?: number }) => {
+      const size = Math.max(transferred, total ?? 0);
+      if (size <= this.#maxResponseBytes || tooLarge !== null) return;
+      tooLarge = size;
+      request.cancel();
+    });
     try {
-      body = await this.#got.get(LIST_PATH.slice(1), searchParams === undefined ? {} : { searchParams }).text();
+      body = await request.text();
     } catch (err) {
+      if (tooLarge !== null) throw this.#refuseTooLarge(tooLarge);
       throw this.#translate(err);
     }
     let json: unknown;
@@ -89,6 +110,15 @@ export class CreatifyClient {
     const parsed = parseListResponse(json);
     if ('error' in parsed) throw new LsyncError('LSYNC_ERR_UPSTREAM_RESPONSE', `Creatify list answer: ${parsed.error}`);
     return parsed;
+  }
+
+  #refuseTooLarge(bytes: number): LsyncError {
+    this.#onTooLarge?.(bytes);
+    return new LsyncError(
+      'LSYNC_ERR_UPSTREAM_TOO_LARGE',
+      `Creatify answer refused: at least ${bytes} bytes, over creatify.maxResponseBytes (${this.#maxResponseBytes}); raise it if such answers are expected`,
+      { field: 'creatify.maxResponseBytes', context: { bytes } },
+    );
   }
 
   #translate(err: unknown): LsyncError {

@@ -89,6 +89,12 @@ export function createMetrics(options: MetricsOptions = {}) {
       buckets: CREATIFY_REQUEST_BUCKETS,
       registers,
     }),
+    /** `creatify_oversized_responses_total`: answers refused for exceeding creatify.maxResponseBytes. */
+    creatifyOversizedResponses: new Counter({
+      name: name('creatify_oversized_responses_total'),
+      help: 'Creatify answers refused because they exceeded creatify.maxResponseBytes.',
+      registers,
+    }),
     /** `transitions_total{from,to}`: status labels (shared statusLabel), `from` is `none` at first sighting. */
     transitions: new Counter({
       name: name('transitions_total'),

@@ -41,6 +41,7 @@ describe('createMetrics', () => {
       [`${P}last_successful_poll_timestamp_seconds`]: 'GAUGE',
       [`${P}malformed_items_total`]: 'COUNTER',
       [`${P}missing_total`]: 'COUNTER',
+      [`${P}creatify_oversized_responses_total`]: 'COUNTER',
       [`${P}snapshot_errors_total`]: 'COUNTER',
     });
   });

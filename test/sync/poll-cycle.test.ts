@@ -1,4 +1,5 @@
 import { pino } from 'pino';
+import { DEFAULTS } from '../../src/config/schema.js';
 import { CreatifyClient } from '../../src/creatify/client.js';
 import type { ChangeEvent } from '../../src/events/types.js';
 import { CreatifySimulator } from '../../src/simulator/server.js';
@@ -46,7 +47,7 @@ async function runCycle(): Promise<void> {
 
 beforeAll(async () => {
   const baseUrl = await sim.start();
-  client = new CreatifyClient({ baseUrl, timeoutMs: 2000, retries: 2 });
+  client = new CreatifyClient({ baseUrl, timeoutMs: 2000, retries: 2, maxResponseBytes: DEFAULTS.creatifyMaxResponseBytes });
   store = new TrackingStore(redis, keys, 600);
   poll = new PollQueue({ connection: bull, keys, store, intervalMs: 60_000, batchSize: 100, concurrency: 4, maxRequestsPerSecond: 50, deps: deps(), logger });
   poll.start();
@@ -163,7 +164,7 @@ describe('poll cycle (real Redis + simulator)', () => {
     ids.forEach((id) => sim.set(id, { status: 'running' }));
     await store.track(ids);
     const slow = new CreatifySimulator({ latencyMs: 600 });
-    const slowClient = new CreatifyClient({ baseUrl: await slow.start(), timeoutMs: 5000, retries: 0 });
+    const slowClient = new CreatifyClient({ baseUrl: await slow.start(), timeoutMs: 5000, retries: 0, maxResponseBytes: DEFAULTS.creatifyMaxResponseBytes });
     ids.forEach((id) => slow.set(id, { status: 'running' }));
     const slowPoll = new PollQueue({ connection: bull, keys, store, intervalMs: 60_000, batchSize: 10, concurrency: 4, maxRequestsPerSecond: 50, deps: deps({ client: slowClient }), logger });
     try {
