@@ -1,8 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { diff } from '../src/sync/diff.js';
-import { terminalSet } from '../src/sync/plan.js';
+import { terminalSet } from '../src/shared/status.js';
 import { createDeliverer, type Deliverer } from '../src/webhooks/deliver.js';
-import { lipsync, SECRET, uuidFor } from './env.js';
+import { answerItem, SECRET, uuidFor } from './env.js';
 import { BenchReceiver, mainElu } from './receiver.js';
 import { fmt, fmtSummary, goalLine, line, note, rate, section, summarize } from './stats.js';
 
@@ -12,9 +12,11 @@ const CONCURRENCY = 50;
 /** A realistic signed body: a status_changed event carrying the full lipsync object. */
 export function sampleEventBody(): string {
   const id = uuidFor(1, 0x3000);
-  const result = diff({ status: 'pending', progress: '0', failed_reason: null }, lipsync(id, { status: 'running', progress: '0.5' }), {
+  const result = diff({ status: 'pending', progress: '0', failed_reason: null }, answerItem(id, { status: 'running', progress: '0.5' }), {
     terminalStatuses: terminalSet(['done', 'failed']),
     now: new Date(),
+    epoch: 0,
+    sequence: 1,
   });
   return JSON.stringify(result.events[0]);
 }

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { defaultLipsync } from '../src/simulator/timeline.js';
-import type { Lipsync } from '../src/creatify/schema.js';
+import { readItem, type AnswerItem, type Lipsync } from '../src/creatify/schema.js';
 import { deleteKeys } from '../src/store/cleanup.js';
 import { keysFor } from '../src/store/keys.js';
 
@@ -131,6 +131,13 @@ const BENCH_EPOCH = Date.UTC(2026, 0, 1);
 /** A valid lipsync object as the list endpoint documents it (the simulator's factory, fixed timestamps). */
 export function lipsync(id: string, overrides: Partial<Lipsync> = {}): Lipsync {
   return { ...defaultLipsync(id, BENCH_EPOCH), ...overrides };
+}
+
+/** The same object as the poller reads it from an answer. */
+export function answerItem(id: string, overrides: Partial<Lipsync> = {}): AnswerItem {
+  const read = readItem(lipsync(id, overrides));
+  if (read.kind !== 'item') throw new Error(`bench fixture is not readable: ${read.issues}`);
+  return read.item;
 }
 
 let gcFn: (() => void) | null | undefined;

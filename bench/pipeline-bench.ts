@@ -2,10 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { ChangeEvent, TrackedFields } from '../src/events/types.js';
 import { keysFor, type Keys } from '../src/store/keys.js';
 import { diff, fieldsOf } from '../src/sync/diff.js';
-import { terminalSet } from '../src/sync/plan.js';
+import { terminalSet } from '../src/shared/status.js';
 import { createWebhookPipeline } from '../src/webhooks/pipeline.js';
 import { GOAL_PER_SECOND } from './deliver-bench.js';
-import { cleanupPrefix, commandStats, countRoundTrips, lipsync, logger, newPrefix, newRedis, redisCpuSeconds, SECRET, statsDelta, topCommands, total, uuidFor } from './env.js';
+import { cleanupPrefix, commandStats, countRoundTrips, answerItem, logger, newPrefix, newRedis, redisCpuSeconds, SECRET, statsDelta, topCommands, total, uuidFor } from './env.js';
 import { BenchReceiver, mainElu } from './receiver.js';
 import { fmt, fmtSummary, goalLine, line, note, rate, section, sleep, summarize } from './stats.js';
 import type { Redis } from 'ioredis';
@@ -24,8 +24,8 @@ export function makeEvents(lipsyncs: number, perLipsync: number, salt: number): 
     const id = uuidFor(l, salt);
     let previous: TrackedFields | null = null;
     for (let k = 0; k < perLipsync; k += 1) {
-      const item = lipsync(id, { status: 'running', progress: (k / perLipsync).toFixed(3) });
-      const [event] = diff(previous, item, { terminalStatuses: TERMINAL, now }).events;
+      const item = answerItem(id, { status: 'running', progress: (k / perLipsync).toFixed(3) });
+      const [event] = diff(previous, item, { terminalStatuses: TERMINAL, now, epoch: 0, sequence: k }).events;
       if (event !== undefined) rounds[k]?.push(event);
       previous = fieldsOf(item);
     }

@@ -1,10 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import type { Lipsync } from '../src/creatify/schema.js';
-import { parseListResponse } from '../src/creatify/schema.js';
-import type { StoredState } from '../src/store/apply.js';
+import { parseListResponse, type AnswerItem } from '../src/creatify/schema.js';
+import { UNKNOWN_STATE, type StoredState } from '../src/store/apply.js';
 import { fieldsOf } from '../src/sync/diff.js';
-import { planBatch, terminalSet } from '../src/sync/plan.js';
-import { lipsync, uuidFor } from './env.js';
+import { planBatch } from '../src/sync/plan.js';
+import { terminalSet } from '../src/shared/status.js';
+import { answerItem, lipsync, uuidFor } from './env.js';
 import { fmt, line, note, rate, section } from './stats.js';
 
 const BATCH = 100;
@@ -19,32 +19,33 @@ interface Mix {
 }
 
 /** A batch of 100 answered items and the stored states they are diffed against, in the given mix. */
-function batchFor(mix: Mix, salt: number): { ids: string[]; items: Lipsync[]; states: Map<string, StoredState> } {
+function batchFor(mix: Mix, salt: number): { ids: string[]; items: AnswerItem[]; states: Map<string, StoredState> } {
   const ids: string[] = [];
-  const items: Lipsync[] = [];
+  const items: AnswerItem[] = [];
   const states = new Map<string, StoredState>();
   for (let i = 0; i < BATCH; i += 1) {
     const id = uuidFor(i, salt);
-    const item = lipsync(id, { status: 'running', progress: '0.5', updated_at: '2026-01-01T00:01:00Z' });
+    const item = answerItem(id, { status: 'running', progress: '0.5', updated_at: '2026-01-01T00:01:00Z' });
+    const stored = { ...UNKNOWN_STATE, rev: 3, epoch: 1, sequence: 2, updatedAtMs: item.updatedAtMs };
     ids.push(id);
     items.push(item);
     const same = fieldsOf(item);
     let kind = i;
     if (kind < mix.unchanged) {
-      states.set(id, { fields: same, rev: 3, missed: 0, label: 'running' });
+      states.set(id, { ...stored, fields: same, label: 'running' });
       continue;
     }
     kind -= mix.unchanged;
     if (kind < mix.progress) {
-      states.set(id, { fields: { ...same, progress: '0.4' }, rev: 3, missed: 0, label: 'running' });
+      states.set(id, { ...stored, fields: { ...same, progress: '0.4' }, label: 'running' });
       continue;
     }
     kind -= mix.progress;
     if (kind < mix.status) {
-      states.set(id, { fields: { ...same, status: 'pending', progress: '0' }, rev: 3, missed: 0, label: 'pending' });
+      states.set(id, { ...stored, fields: { ...same, status: 'pending', progress: '0' }, label: 'pending' });
       continue;
     }
-    states.set(id, { fields: null, rev: 0, missed: 0, label: 'new' });
+    states.set(id, { ...UNKNOWN_STATE, epoch: 1 });
   }
   return { ids, items, states };
 }
@@ -72,7 +73,7 @@ export function benchPlan(): void {
     const { ids, items, states } = batchFor(mix, 0x100 + index);
     const now = new Date('2026-01-01T00:02:00Z');
     const result = timeLoop(1200, 200_000, () => {
-      const plan = planBatch(ids, items, [], states, { terminalStatuses: TERMINAL, missingGraceCycles: 3, now });
+      const plan = planBatch(ids, { items, unreadable: [], malformed: [] }, states, { terminalStatuses: TERMINAL, missingGraceCycles: 3, now });
       let events = 0;
       for (const op of plan.ops) events += op.events.length;
       return events;
@@ -87,6 +88,6 @@ export function benchPlan(): void {
     const out = parseListResponse(JSON.parse(answer) as unknown);
     return 'items' in out ? out.items.length : 0;
   });
-  line('JSON.parse + zod parseListResponse (100-item answer)', `${fmt(rate(parsed.produced, parsed.ms))} items/s`, `${fmt((parsed.ms * 1000) / parsed.iterations, 1)} µs per 100-item answer (${fmt(answer.length / 1024, 1)} KiB)`);
+  line('JSON.parse + parseListResponse (100-item answer)', `${fmt(rate(parsed.produced, parsed.ms))} items/s`, `${fmt((parsed.ms * 1000) / parsed.iterations, 1)} µs per 100-item answer (${fmt(answer.length / 1024, 1)} KiB)`);
   note('both run on the poller\'s event loop for every batch; compare with the end-to-end poll rate in section 2');
 }

@@ -6,7 +6,7 @@ import { TrackingStore } from '../src/store/tracking.js';
 import { chunk } from '../src/shared/chunk.js';
 import { NOOP_OBSERVER } from '../src/sync/observer.js';
 import { pollBatch, type PollBatchDeps } from '../src/sync/poll-batch.js';
-import { terminalSet } from '../src/sync/plan.js';
+import { terminalSet } from '../src/shared/status.js';
 import { cleanupPrefix, commandStats, countRoundTrips, forEachConcurrent, logger, newPrefix, newRedis, redisCpuSeconds, statsDelta, topCommands, total, uuidFor } from './env.js';
 import { mainElu } from './receiver.js';
 import { BenchSimulator } from './simulator.js';

@@ -15,7 +15,7 @@ import { connectRedis, createRedis } from './store/redis.js';
 import { TrackingStore } from './store/tracking.js';
 import { lastSuccessfulPoll } from './sync/cycle.js';
 import { discoverOnce } from './sync/discover.js';
-import { terminalSet } from './sync/plan.js';
+import { terminalSet } from './shared/status.js';
 import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
 import { withTimeout } from './shared/timeout.js';
 import { packageVersion } from './version.js';

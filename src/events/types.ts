@@ -1,5 +1,3 @@
-import type { Lipsync } from '../creatify/schema.js';
-
 export const EVENT_TYPES = [
   'lipsync.tracked',
   'lipsync.status_changed',
@@ -20,13 +18,22 @@ export interface TrackedFields {
 
 export type ChangedField = keyof TrackedFields;
 
+/** Why a lipsync left polling without a final status (`lipsync.missing`). */
+export type MissingReason = 'absent' | 'unreadable';
+
 export interface ChangeEventData {
   lipsync_id: string;
+  /** The lipsync's count of applied changes (1, 2, 3, …): receivers can order and detect gaps. */
+  sequence: number;
   previous: TrackedFields;
   current: TrackedFields;
   changed: ChangedField[];
-  /** The full object from Creatify; `null` for `lipsync.missing`, which has no answer to carry. */
-  lipsync: Lipsync | null;
+  /** The full object from Creatify, exactly as received; `null` for `lipsync.missing`, which has no answer to carry. */
+  lipsync: Record<string, unknown> | null;
+  /** `lipsync.missing` only: absent from answers, or answered but unreadable. */
+  reason?: MissingReason;
+  /** `lipsync.missing` with reason `unreadable`: the last validation message. */
+  detail?: string;
 }
 
 /** The webhook payload of SPEC "Change events". */

@@ -6,7 +6,7 @@
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EVENT_TYPES } from '../events/types.js';
-import { POLL_OUTCOMES } from '../sync/observer.js';
+import { ANSWER_ODDITY_KINDS, POLL_OUTCOMES } from '../sync/observer.js';
 import { DELIVERY_ATTEMPT_OUTCOMES } from '../webhooks/observer.js';
 import { DEFAULT_FAILURE_CLASSES, failureClassNames } from './failure-class.js';
 import { createScrapeGauges, type MetricsSnapshot } from './scrape-gauges.js';
@@ -143,6 +143,19 @@ export function createMetrics(options: MetricsOptions = {}) {
       help: 'Tracked IDs absent from the Creatify answer that asked for them, counted per poll.',
       registers,
     }),
+    /** `unreadable_items_total`: asked ids answered with an item the daemon cannot read, one per ID per cycle. */
+    unreadableItems: new Counter({
+      name: name('unreadable_items_total'),
+      help: 'Answered items whose id was readable but a field the daemon reads (status, progress, failed_reason) was not, counted per poll.',
+      registers,
+    }),
+    /** `answer_oddities_total{kind}`: see ANSWER_ODDITY_KINDS. */
+    answerOddities: new Counter({
+      name: name('answer_oddities_total'),
+      help: 'Answer items ignored or skipped: unexpected (not asked for), duplicated (same id twice), stale (older than the stored state).',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
     /** Scrape-time gauges, filled from the snapshot; setting them directly is overwritten at the next scrape. */
     ...createScrapeGauges({
       registers,
@@ -156,6 +169,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   };
 
   for (const outcome of POLL_OUTCOMES) metrics.polls.inc({ outcome }, 0);
+  for (const kind of ANSWER_ODDITY_KINDS) metrics.answerOddities.inc({ kind }, 0);
   for (const type of EVENT_TYPES) metrics.events.inc({ type }, 0);
   for (const reasonClass of options.failureClasses ?? failureClassNames(DEFAULT_FAILURE_CLASSES)) {
     metrics.failures.inc({ reason_class: reasonClass }, 0);

@@ -9,8 +9,14 @@ export function metricsSyncObserver(metrics: Metrics, failureRules: readonly Fai
     transitions: (transitions) => transitions.forEach(({ from, to }) => metrics.transitions.inc({ from, to })),
     eventsEmitted: (types) => types.forEach((type) => metrics.events.inc({ type })),
     failures: (reasons) => reasons.forEach((reason) => metrics.failures.inc({ reason_class: classifyFailure(reason, failureRules) })),
-    malformedItems: (count) => metrics.malformedItems.inc(count),
-    missingItems: (count) => metrics.missing.inc(count),
+    answerOddities: ({ malformed, unreadable, missing, unexpected, duplicated, stale }) => {
+      metrics.malformedItems.inc(malformed);
+      metrics.unreadableItems.inc(unreadable);
+      metrics.missing.inc(missing);
+      metrics.answerOddities.inc({ kind: 'unexpected' }, unexpected);
+      metrics.answerOddities.inc({ kind: 'duplicated' }, duplicated);
+      metrics.answerOddities.inc({ kind: 'stale' }, stale);
+    },
     cycleCompleted: (seconds) => metrics.pollCycleDuration.observe(seconds),
   };
 }

@@ -1,6 +1,13 @@
+/**
+ * Reads the stored state of a batch and applies a plan to it. The read is one HMGET per id in one pipelined
+ * round trip; the write is one Lua call per batch (applyBatch.lua) that touches only ids with something to
+ * write, plus one ZADD that marks every answered id as seen. Compare-and-set on `rev` makes a plan computed
+ * from a stale read a no-op instead of a double event.
+ */
 import type { Redis } from 'ioredis';
 import type { ChangeEvent, TrackedFields } from '../events/types.js';
-import { STATE_FIELDS, UNSEEN_STATUS, type Keys } from './keys.js';
+import { UNSEEN_STATUS } from '../shared/status.js';
+import { STATE_FIELDS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
 /** What a poll needs to know about an id before diffing it. */
@@ -9,9 +16,18 @@ export interface StoredState {
   fields: TrackedFields | null;
   /** Write revision, compared by the apply script. */
   rev: number;
+  /** Consecutive answers without this id. */
   missed: number;
+  /** Consecutive answers where this id could not be read. */
+  unreadable: number;
   /** Normalised status used for the per-status counts (`new` before the first answer). */
   label: string;
+  /** Ms the state record was created; null for records written before epochs existed. */
+  epoch: number | null;
+  /** Applied changes so far (`data.sequence` of the last event). */
+  sequence: number;
+  /** Creatify's `updated_at` of the last applied answer, in ms; null when unknown. */
+  updatedAtMs: number | null;
 }
 
 /** One id's compare-and-set write: applied only if the state's rev is still `rev`. */
@@ -23,9 +39,11 @@ export interface ApplyOp {
   events: ChangeEvent[];
   from: string;
   to: string;
-  /** Leaves the pending set (terminal or missing for too long). */
+  /** Leaves the pending set (terminal, or missing/unreadable for too long). */
   remove: boolean;
   terminal: boolean;
+  /** Membership of the `unreadable` set changes. */
+  unreadable?: 'add' | 'remove';
 }
 
 export type ApplyOutcome = 'applied' | 'conflict' | 'untracked';
@@ -35,7 +53,20 @@ export interface ApplyResult {
   outcomes: ApplyOutcome[];
 }
 
-const READ_FIELDS = [STATE_FIELDS.status, STATE_FIELDS.progress, STATE_FIELDS.failedReason, STATE_FIELDS.rev, STATE_FIELDS.missed, 'label'] as const;
+const READ_FIELDS = [
+  STATE_FIELDS.status,
+  STATE_FIELDS.progress,
+  STATE_FIELDS.failedReason,
+  STATE_FIELDS.rev,
+  STATE_FIELDS.missed,
+  STATE_FIELDS.label,
+  STATE_FIELDS.epoch,
+  STATE_FIELDS.sequence,
+  STATE_FIELDS.updatedAt,
+  STATE_FIELDS.unreadable,
+] as const;
+
+export const UNKNOWN_STATE: StoredState = Object.freeze({ fields: null, rev: 0, missed: 0, unreadable: 0, label: UNSEEN_STATUS, epoch: null, sequence: 0, updatedAtMs: null });
 
 /** Reads the stored state of a batch in one pipelined round trip. */
 export async function readStates(redis: Redis, keys: Keys, ids: readonly string[]): Promise<Map<string, StoredState>> {
@@ -46,20 +77,29 @@ export async function readStates(redis: Redis, keys: Keys, ids: readonly string[
   ids.forEach((id, i) => {
     const [err, value] = replies[i] ?? [new Error('no reply'), null];
     if (err) throw err;
-    const [status, progress, failedReason, rev, missed, label] = value as Array<string | null>;
-    states.set(id, {
-      fields: status === null || status === undefined ? null : { status, progress: progress ?? null, failed_reason: failedReason ?? null },
-      rev: Number(rev ?? 0),
-      missed: Number(missed ?? 0),
-      label: label ?? UNSEEN_STATUS,
-    });
+    states.set(id, toState(value as Array<string | null>));
   });
   return states;
 }
 
-/** Applies a batch of ops in one Lua call; events land in the stream in op order. */
-export async function applyBatch(redis: Redis, keys: Keys, ops: readonly ApplyOp[], retentionSeconds: number): Promise<ApplyResult> {
-  if (ops.length === 0) return { appended: 0, outcomes: [] };
+function toState([status, progress, failedReason, rev, missed, label, epoch, sequence, updatedAt, unreadable]: Array<string | null>): StoredState {
+  const updatedAtMs = updatedAt === null || updatedAt === undefined ? NaN : Date.parse(updatedAt);
+  return {
+    fields: status === null || status === undefined ? null : { status, progress: progress || null, failed_reason: failedReason ?? null },
+    rev: Number(rev ?? 0),
+    missed: Number(missed ?? 0),
+    unreadable: Number(unreadable ?? 0),
+    label: label ?? UNSEEN_STATUS,
+    epoch: epoch === null || epoch === undefined ? null : Number(epoch),
+    sequence: Number(sequence ?? 0),
+    updatedAtMs: Number.isNaN(updatedAtMs) ? null : updatedAtMs,
+  };
+}
+
+/** Applies a batch of ops and the batch's seen mark in one Lua call; events land in the stream in op order. */
+export async function applyBatch(redis: Redis, keys: Keys, batch: { ops: readonly ApplyOp[]; seen: readonly string[]; now: number }, retentionSeconds: number): Promise<ApplyResult> {
+  const { ops, seen } = batch;
+  if (ops.length === 0 && seen.length === 0) return { appended: 0, outcomes: [] };
   const payload = ops.map((op) => ({
     id: op.id,
     rev: op.rev,
@@ -70,12 +110,14 @@ export async function applyBatch(redis: Redis, keys: Keys, ops: readonly ApplyOp
     to: op.to,
     remove: op.remove,
     terminal: op.terminal,
+    unreadable: op.unreadable,
   }));
+  // cjson decodes [] and {} alike; an empty ops list must stay a list.
   const [appended, outcomes] = (await runScript(
     redis,
     'applyBatch',
-    [keys.pending, keys.events, keys.statusCounts, ...ops.map((op) => keys.state(op.id))],
-    [JSON.stringify(payload), retentionSeconds],
-  )) as [number, ApplyOutcome[]];
-  return { appended, outcomes };
+    [keys.pending, keys.events, keys.statusCounts, keys.seen, keys.unreadable, ...ops.map((op) => keys.state(op.id))],
+    [payload.length === 0 ? '[]' : JSON.stringify(payload), retentionSeconds, batch.now, ...seen],
+  )) as [number, ApplyOutcome[] | Record<string, never>];
+  return { appended, outcomes: Array.isArray(outcomes) ? outcomes : [] };
 }

@@ -8,6 +8,10 @@ export interface Keys {
   pending: string;
   /** Hash of last seen fields for one id. */
   state(id: string): string;
+  /** Sorted set id → ms of the last answer that contained it: one write per batch, however many ids it held. */
+  seen: string;
+  /** Set of pending ids whose last answer could not be read (SPEC "Decisions": unreadable item). */
+  unreadable: string;
   /** Stream of change events: the single source webhook delivery reads from. */
   events: string;
   /** Hash status → number of pending ids whose last status it is (`new` before the first answer). */
@@ -40,6 +44,8 @@ export function keysFor(prefix: string): Keys {
     prefix,
     pending: `${p}pending`,
     state: (id) => `${p}state:${id}`,
+    seen: `${p}seen`,
+    unreadable: `${p}unreadable`,
     events: `${p}events`,
     statusCounts: `${p}status_counts`,
     meta: `${p}meta`,
@@ -56,13 +62,22 @@ export function keysFor(prefix: string): Keys {
   };
 }
 
-/** State hash field names. `rev` is bumped by every write and is what compare-and-set compares. */
+/**
+ * State hash field names. `rev` is bumped by every write and is what compare-and-set compares; `seq` counts
+ * applied changes (events' `data.sequence`); `epoch` is the ms the record was created (part of event ids).
+ * `seen_at` is the time of the last write; the last sighting of an unchanged id is in the `seen` zset.
+ */
 export const STATE_FIELDS = {
   status: 'status',
   progress: 'progress',
   failedReason: 'failed_reason',
   updatedAt: 'updated_at',
   seenAt: 'seen_at',
+  epoch: 'epoch',
+  sequence: 'seq',
+  unreadable: 'unreadable',
+  unreadableDetail: 'unreadable_detail',
+  label: 'label',
   firstSeenAt: 'first_seen_at',
   trackedAt: 'tracked_at',
   missed: 'missed',
@@ -71,6 +86,3 @@ export const STATE_FIELDS = {
   terminal: 'terminal',
   lipsync: 'lipsync',
 } as const;
-
-/** Label for a tracked id that has no answer yet (status counts, metrics). */
-export const UNSEEN_STATUS = 'new';

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { chunk } from '../shared/chunk.js';
-import { normalizeStatus } from '../shared/status.js';
-import { STATE_FIELDS, UNSEEN_STATUS, type Keys } from './keys.js';
+import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
+import { STATE_FIELDS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
 /** Ids per Lua call / pipeline: keeps each round trip small so tracking a million ids stays flat in memory. */
@@ -29,6 +29,10 @@ export interface LipsyncRecord {
   seen_at: string | null;
   /** Consecutive cycles the id was absent from answers. */
   missed_cycles: number;
+  /** Consecutive answers whose item could not be read (null when the last answer was readable). */
+  unreadable: { cycles: number; detail: string } | null;
+  /** Applied changes so far: the `data.sequence` of its last event. */
+  sequence: number;
   /** Change events emitted so far. */
   events: number;
   /** The last full object from Creatify, when one was seen. */
@@ -62,7 +66,7 @@ export class TrackingStore {
   async untrack(ids: readonly string[]): Promise<Map<string, UntrackCode>> {
     const out = new Map<string, UntrackCode>();
     for (const part of chunk(unique(ids), WRITE_CHUNK)) {
-      const codes = (await runScript(this.redis, 'untrackIds', [this.keys.pending, this.keys.statusCounts, ...part.map(this.keys.state)], [this.retentionSeconds, ...part])) as UntrackCode[];
+      const codes = (await runScript(this.redis, 'untrackIds', [this.keys.pending, this.keys.statusCounts, this.keys.seen, this.keys.unreadable, ...part.map(this.keys.state)], [this.retentionSeconds, ...part])) as UntrackCode[];
       part.forEach((id, i) => out.set(id, codes[i] ?? 'unknown'));
     }
     return out;
@@ -82,9 +86,9 @@ export class TrackingStore {
   }
 
   async get(id: string): Promise<LipsyncRecord | null> {
-    const [hash, score] = await Promise.all([this.redis.hgetall(this.keys.state(id)), this.redis.zscore(this.keys.pending, id)]);
+    const [hash, score, seen] = await Promise.all([this.redis.hgetall(this.keys.state(id)), this.redis.zscore(this.keys.pending, id), this.redis.zscore(this.keys.seen, id)]);
     if (score === null && Object.keys(hash).length === 0) return null;
-    return toRecord(id, hash, score !== null);
+    return toRecord(id, hash, score !== null, seen === null ? null : Number(seen));
   }
 
   /**
@@ -112,8 +116,12 @@ function unique(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
 
-function toRecord(id: string, hash: Record<string, string>, pending: boolean): LipsyncRecord {
+function toRecord(id: string, hash: Record<string, string>, pending: boolean, seenMs: number | null): LipsyncRecord {
   const raw = hash[STATE_FIELDS.lipsync];
+  const written = hash[STATE_FIELDS.seenAt] ?? null;
+  // Unchanged answers only touch the batch's seen mark; the later of the two is the last sighting.
+  const seenAt = seenMs !== null && (written === null || seenMs > Date.parse(written)) ? new Date(seenMs).toISOString() : written;
+  const unreadableCycles = Number(hash[STATE_FIELDS.unreadable] ?? 0);
   return {
     id,
     status: hash[STATE_FIELDS.status] ?? null,
@@ -124,8 +132,10 @@ function toRecord(id: string, hash: Record<string, string>, pending: boolean): L
     updated_at: hash[STATE_FIELDS.updatedAt] ?? null,
     tracked_at: hash[STATE_FIELDS.trackedAt] ?? null,
     first_seen_at: hash[STATE_FIELDS.firstSeenAt] ?? null,
-    seen_at: hash[STATE_FIELDS.seenAt] ?? null,
+    seen_at: seenAt,
     missed_cycles: Number(hash[STATE_FIELDS.missed] ?? 0),
+    unreadable: unreadableCycles > 0 ? { cycles: unreadableCycles, detail: hash[STATE_FIELDS.unreadableDetail] ?? '' } : null,
+    sequence: Number(hash[STATE_FIELDS.sequence] ?? 0),
     events: Number(hash[STATE_FIELDS.events] ?? 0),
     lipsync: raw === undefined ? null : (JSON.parse(raw) as unknown),
   };

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CreatifyClient } from '../creatify/client.js';
 import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
-import { normalizeStatus } from './diff.js';
+import { normalizeStatus } from '../shared/status.js';
 
 export interface DiscoverDeps {
   client: CreatifyClient;

@@ -1,8 +1,16 @@
-import type { Lipsync, MalformedItem } from '../creatify/schema.js';
+/**
+ * Pure: from the ids asked, the parsed answer and the stored states, the compare-and-set writes and events of
+ * one batch. An id whose answer changes nothing gets no write at all (the batch's seen mark covers it); an
+ * answer older than the stored state (`updated_at` earlier than the stored one) is skipped, so state never goes
+ * back in time. Ids absent from the answer, or answered unreadably, count towards `missingGraceCycles`, after
+ * which they get `lipsync.missing` and leave the pending set.
+ */
+import type { AnswerItem, ParsedList, UnreadableItem } from '../creatify/schema.js';
 import type { ChangeEvent } from '../events/types.js';
-import type { ApplyOp, StoredState } from '../store/apply.js';
-import { STATE_FIELDS, UNSEEN_STATUS } from '../store/keys.js';
-import { diff, missingEvent, normalizeStatus } from './diff.js';
+import { UNKNOWN_STATE, type ApplyOp, type StoredState } from '../store/apply.js';
+import { STATE_FIELDS } from '../store/keys.js';
+import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
+import { diff, missingEvent } from './diff.js';
 
 export interface PlanOptions {
   terminalStatuses: ReadonlySet<string>;
@@ -19,68 +27,108 @@ export interface Transition {
 /** Everything one answer means for the store, before it is applied. */
 export interface BatchPlan {
   ops: ApplyOp[];
+  /** Asked ids that were answered readably (the batch's seen mark), whether or not they changed. */
+  seen: string[];
   transitions: Transition[];
-  /** Ids asked for but absent from the answer (not counting malformed ones, which were present). */
+  /** Ids asked for but absent from the answer. */
   missing: string[];
-  /** Ids that reached the missing grace limit and leave the pending set. */
+  /** Ids that reached the grace limit (absent or unreadable) and leave the pending set. */
   missingExpired: string[];
+  /** Asked ids answered with an item the daemon cannot read (see ParsedList.unreadable). */
+  unreadable: UnreadableItem[];
   /** Items returned that were not asked for (a misbehaving upstream); ignored. */
   unexpected: string[];
+  /** Ids answered more than once in one answer; the newest item (by updated_at) is used. */
+  duplicated: string[];
+  /** Ids whose answer was older than the stored state; skipped. */
+  stale: string[];
 }
 
-/**
- * Pure: from the ids asked, the parsed answer and the stored states, the compare-and-set writes and events.
- * Every answered item gets a write (seen_at, missed reset) even without a change, so `status` shows freshness.
- */
-export function planBatch(asked: readonly string[], items: readonly Lipsync[], malformed: readonly MalformedItem[], states: ReadonlyMap<string, StoredState>, options: PlanOptions): BatchPlan {
+export function planBatch(asked: readonly string[], answer: ParsedList, states: ReadonlyMap<string, StoredState>, options: PlanOptions): BatchPlan {
   const askedSet = new Set(asked);
-  const answered = new Set<string>();
-  const plan: BatchPlan = { ops: [], transitions: [], missing: [], missingExpired: [], unexpected: [] };
+  const plan: BatchPlan = { ops: [], seen: [], transitions: [], missing: [], missingExpired: [], unreadable: [], unexpected: [], duplicated: [], stale: [] };
+  const now = options.now.getTime();
   const seenAt = options.now.toISOString();
 
-  for (const item of items) {
-    const id = item.id.toLowerCase();
-    if (!askedSet.has(id)) {
-      plan.unexpected.push(id);
+  const answered = new Map<string, AnswerItem>();
+  for (const item of answer.items) {
+    if (!askedSet.has(item.id)) {
+      plan.unexpected.push(item.id);
       continue;
     }
-    if (answered.has(id)) continue; // a duplicated item in one answer is one sighting
-    answered.add(id);
-    const state = states.get(id) ?? { fields: null, rev: 0, missed: 0, label: UNSEEN_STATUS };
-    const result = diff(state.fields, { ...item, id }, options);
-    const to = normalizeStatus(result.current.status) ?? UNSEEN_STATUS;
+    const earlier = answered.get(item.id);
+    if (earlier !== undefined) {
+      plan.duplicated.push(item.id);
+      if ((item.updatedAtMs ?? -Infinity) <= (earlier.updatedAtMs ?? -Infinity)) continue;
+    }
+    answered.set(item.id, item);
+  }
+  const unreadable = new Map<string, UnreadableItem>();
+  for (const bad of answer.unreadable) if (askedSet.has(bad.id) && !answered.has(bad.id)) unreadable.set(bad.id, bad);
+
+  for (const [id, item] of answered) {
+    const state = states.get(id) ?? UNKNOWN_STATE;
+    plan.seen.push(id);
+    if (item.updatedAtMs !== null && state.updatedAtMs !== null && item.updatedAtMs < state.updatedAtMs) {
+      plan.stale.push(id);
+      continue;
+    }
+    const epoch = state.epoch ?? now;
+    const result = diff(state.fields, item, { terminalStatuses: options.terminalStatuses, now: options.now, epoch, sequence: state.sequence });
+    const advanced = item.updatedAtMs !== null && item.updatedAtMs !== state.updatedAtMs;
+    const resets = state.missed > 0 || state.unreadable > 0;
+    if (result.events.length === 0 && !advanced && !resets && state.epoch !== null) continue; // nothing to write
+    const to = normalizeStatus(result.current.status) || UNSEEN_STATUS;
     const set: Record<string, string> = {
       [STATE_FIELDS.status]: result.current.status ?? '',
       [STATE_FIELDS.progress]: result.current.progress ?? '',
-      [STATE_FIELDS.updatedAt]: item.updated_at,
       [STATE_FIELDS.seenAt]: seenAt,
       [STATE_FIELDS.missed]: '0',
-      [STATE_FIELDS.lipsync]: JSON.stringify(item),
-      label: to,
+      [STATE_FIELDS.unreadable]: '0',
+      [STATE_FIELDS.sequence]: String(result.sequence),
+      [STATE_FIELDS.epoch]: String(epoch),
+      [STATE_FIELDS.lipsync]: JSON.stringify(item.raw),
+      [STATE_FIELDS.label]: to,
     };
+    if (item.updatedAtMs !== null && typeof item.raw['updated_at'] === 'string') set[STATE_FIELDS.updatedAt] = item.raw['updated_at'];
     if (state.fields === null) set[STATE_FIELDS.firstSeenAt] = seenAt;
-    const del: string[] = [];
+    const del: string[] = [STATE_FIELDS.unreadableDetail];
     if (result.current.failed_reason === null) del.push(STATE_FIELDS.failedReason);
     else set[STATE_FIELDS.failedReason] = result.current.failed_reason;
-    plan.ops.push({ id, rev: state.rev, set, del, events: result.events, from: state.label, to, remove: result.terminal, terminal: result.terminal });
+    const op: ApplyOp = { id, rev: state.rev, set, del, events: result.events, from: state.label, to, remove: result.terminal, terminal: result.terminal };
+    if (state.unreadable > 0) op.unreadable = 'remove';
+    plan.ops.push(op);
     if (state.fields === null || result.changed.includes('status')) plan.transitions.push({ id, from: state.fields === null ? 'none' : state.label, to });
   }
 
-  const malformedIds = new Set(malformed.map((m) => m.id).filter((id): id is string => id !== null));
   for (const id of asked) {
-    if (answered.has(id) || malformedIds.has(id)) continue;
-    plan.missing.push(id);
-    const state = states.get(id) ?? { fields: null, rev: 0, missed: 0, label: UNSEEN_STATUS };
-    const missed = state.missed + 1;
-    const expired = missed >= options.missingGraceCycles;
-    const events: ChangeEvent[] = expired ? [missingEvent(id, state.fields, missed, options.now)] : [];
+    if (answered.has(id)) continue;
+    const state = states.get(id) ?? UNKNOWN_STATE;
+    const bad = unreadable.get(id);
+    if (bad !== undefined) plan.unreadable.push(bad);
+    else plan.missing.push(id);
+    // Absent and unreadable answers share one grace count: either way the id was not followed this cycle.
+    const count = Math.max(state.missed, state.unreadable) + 1;
+    const expired = count >= options.missingGraceCycles;
+    const epoch = state.epoch ?? now;
+    const events: ChangeEvent[] = expired
+      ? [missingEvent(id, state.fields, { epoch, sequence: state.sequence, now: options.now, reason: bad === undefined ? 'absent' : 'unreadable', ...(bad === undefined ? {} : { detail: bad.issues }) })]
+      : [];
     if (expired) plan.missingExpired.push(id);
-    plan.ops.push({ id, rev: state.rev, set: { [STATE_FIELDS.missed]: String(missed) }, del: [], events, from: state.label, to: state.label, remove: expired, terminal: false });
+    const set: Record<string, string> = { [STATE_FIELDS.epoch]: String(epoch) };
+    if (events.length > 0) set[STATE_FIELDS.sequence] = String(state.sequence + 1);
+    if (bad === undefined) {
+      set[STATE_FIELDS.missed] = String(count);
+      set[STATE_FIELDS.unreadable] = '0';
+    } else {
+      set[STATE_FIELDS.unreadable] = String(count);
+      set[STATE_FIELDS.unreadableDetail] = bad.issues;
+      set[STATE_FIELDS.missed] = '0';
+    }
+    const op: ApplyOp = { id, rev: state.rev, set, del: [], events, from: state.label, to: state.label, remove: expired, terminal: false };
+    if (bad !== undefined) op.unreadable = 'add';
+    else if (state.unreadable > 0) op.unreadable = 'remove';
+    plan.ops.push(op);
   }
   return plan;
-}
-
-/** The configured terminal statuses, normalised for comparison. */
-export function terminalSet(statuses: readonly string[]): ReadonlySet<string> {
-  return new Set(statuses.map((s) => s.trim().toLowerCase()));
 }

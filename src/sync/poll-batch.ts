@@ -25,30 +25,32 @@ export interface BatchSummary {
   events: number;
   changed: number;
   missing: number;
+  unreadable: number;
   malformed: number;
+  stale: number;
   conflicts: number;
 }
 
 /**
  * Polls one batch (≤100 ids), diffs it against Redis and applies the result atomically. Upstream errors
- * propagate (the queue retries the job); malformed items are reported and skipped, the rest applied.
+ * propagate (the queue retries the job); unreadable and malformed items are reported and the rest applied.
+ * Log lines about an id's unreadable answer are written once per id (when it becomes unreadable), not per cycle.
  */
 export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Promise<BatchSummary> {
   const { redis, keys, observer, logger } = deps;
-  const parsed = await deps.client.list(ids).catch((err: unknown) => {
+  const answer = await deps.client.list(ids).catch((err: unknown) => {
     observer.batchPolled(isRateLimited(err) ? 'rate_limited' : 'error');
     throw err;
   });
   observer.batchPolled('ok');
   const now = deps.now?.() ?? new Date();
-  for (const bad of parsed.malformed) {
-    logger.warn({ lipsyncId: bad.id, index: bad.index, issues: bad.issues }, 'malformed lipsync item skipped');
+  if (answer.malformed.length > 0) {
+    logger.warn({ count: answer.malformed.length, first: answer.malformed[0] }, 'Creatify answer held items without a readable id; skipped');
   }
-  observer.malformedItems(parsed.malformed.length);
 
   const states = await readStates(redis, keys, ids);
-  const plan = planBatch(ids, parsed.items, parsed.malformed, states, { terminalStatuses: deps.terminalStatuses, missingGraceCycles: deps.missingGraceCycles, now });
-  const result = await applyBatch(redis, keys, plan.ops, deps.retentionSeconds);
+  const plan = planBatch(ids, answer, states, { terminalStatuses: deps.terminalStatuses, missingGraceCycles: deps.missingGraceCycles, now });
+  const result = await applyBatch(redis, keys, { ops: plan.ops, seen: plan.seen, now: now.getTime() }, deps.retentionSeconds);
   await markPollSucceeded(redis, keys, now.getTime());
 
   // Only what was actually applied is reported: a conflicting op was applied by another replica, which reports it.
@@ -57,18 +59,30 @@ export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Pr
   observer.transitions(plan.transitions.filter((t) => appliedIds.has(t.id)));
   observer.eventsEmitted(applied.flatMap((op) => op.events.map((e) => e.type)));
   observer.failures(applied.flatMap((op) => op.events.filter((e) => e.type === 'lipsync.failed').map((e) => e.data.current.failed_reason)));
-  observer.missingItems(plan.missing.length);
+  observer.answerOddities({
+    malformed: answer.malformed.length,
+    unreadable: plan.unreadable.length,
+    missing: plan.missing.length,
+    unexpected: plan.unexpected.length,
+    duplicated: plan.duplicated.length,
+    stale: plan.stale.length,
+  });
+  for (const bad of plan.unreadable) {
+    if (appliedIds.has(bad.id) && (states.get(bad.id)?.unreadable ?? 0) === 0) logger.warn({ lipsyncId: bad.id, issues: bad.issues }, 'lipsync answer unreadable; counted towards poll.missingGraceCycles');
+  }
   if (plan.unexpected.length > 0) logger.warn({ count: plan.unexpected.length }, 'Creatify returned lipsyncs that were not asked for; ignored');
   for (const id of plan.missingExpired) {
-    if (appliedIds.has(id)) logger.warn({ lipsyncId: id, cycles: deps.missingGraceCycles }, 'lipsync missing from answers; no longer polled');
+    if (appliedIds.has(id)) logger.warn({ lipsyncId: id, cycles: deps.missingGraceCycles, reason: plan.unreadable.some((u) => u.id === id) ? 'unreadable' : 'absent' }, 'lipsync not followed for poll.missingGraceCycles answers; no longer polled');
   }
   return {
     asked: ids.length,
-    answered: parsed.items.length,
+    answered: plan.seen.length,
     events: result.appended,
     changed: applied.filter((op) => op.events.length > 0).length,
     missing: plan.missing.length,
-    malformed: parsed.malformed.length,
+    unreadable: plan.unreadable.length,
+    malformed: answer.malformed.length,
+    stale: plan.stale.length,
     conflicts: result.outcomes.filter((o) => o === 'conflict').length,
   };
 }

@@ -1,4 +1,4 @@
-import type { Lipsync } from '../../src/creatify/schema.js';
+import { readItem, type AnswerItem, type Lipsync } from '../../src/creatify/schema.js';
 
 /** A valid lipsync object as documented, with the fields under test overridden. */
 export function lipsync(overrides: Partial<Lipsync> & { id: string }): Lipsync {
@@ -47,3 +47,10 @@ export const DOC_EXAMPLE = {
   aspect_ratio: '16x9',
   video_inputs: ['<any>'],
 };
+
+/** A documented lipsync object as the daemon reads it from an answer. */
+export function answerItem(overrides: Partial<Lipsync> & { id: string } & Record<string, unknown>): AnswerItem {
+  const read = readItem(lipsync(overrides));
+  if (read.kind !== 'item') throw new Error(`test fixture is not readable: ${read.issues}`);
+  return read.item;
+}

@@ -192,7 +192,8 @@ describe('CreatifySimulator', () => {
     for (const o of got) expect(lipsyncSchema.safeParse(o).success).toBe(o['id'] !== B);
     const parsed = parseListResponse(got);
     if ('error' in parsed) throw new Error(parsed.error);
-    expect(parsed.malformed.map((m) => m.id)).toEqual([B]);
+    // The daemon reads only id/status/progress/failed_reason/updated_at: a bogus aspect ratio passes through.
+    expect(parsed.items.map((i) => i.id).sort()).toEqual([A, B, C].map((id) => id.toLowerCase()).sort());
     // Stored state is untouched: get() still returns a valid object.
     expect(sim.get(B)?.aspect_ratio).toBe('16x9');
   });

@@ -1,8 +1,8 @@
 import { diff, missingEvent } from '../../src/sync/diff.js';
-import { terminalSet } from '../../src/sync/plan.js';
-import { lipsync, uuid } from '../helpers/lipsync.js';
+import { terminalSet } from '../../src/shared/status.js';
+import { answerItem as lipsync, uuid } from '../helpers/lipsync.js';
 
-const options = { terminalStatuses: terminalSet(['done', 'failed', 'rejected', 'cancelled']), now: new Date('2026-02-03T04:05:06.000Z') };
+const options = { terminalStatuses: terminalSet(['done', 'failed', 'rejected', 'cancelled']), now: new Date('2026-02-03T04:05:06.000Z'), epoch: 1_700_000_000_000, sequence: 4 };
 const id = uuid(1);
 const running = { status: 'running', progress: '0.4', failed_reason: null };
 
@@ -64,22 +64,41 @@ describe('diff', () => {
     expect(diff(running, lipsync({ id, status: 'done' }), custom).terminal).toBe(false);
   });
 
-  it('gives deterministic ids that differ by type and by transition', () => {
+  it('gives ids derived from lipsync, epoch, sequence and type: same change same id, different type different id', () => {
     const item = lipsync({ id, status: 'failed', failed_reason: 'x' });
     const a = diff(running, item, options);
     const b = diff(running, item, { ...options, now: new Date() });
     expect(a.events.map((e) => e.id)).toEqual(b.events.map((e) => e.id));
     expect(a.events[0]?.id).not.toBe(a.events[1]?.id);
     expect(a.events[0]?.id).toMatch(/^evt_[0-9a-f]{64}$/);
-    const other = diff({ ...running, progress: '0.5' }, item, options);
-    expect(other.events[0]?.id).not.toBe(a.events[0]?.id);
+    expect(diff(running, item, { ...options, epoch: options.epoch + 1 }).events[0]?.id).not.toBe(a.events[0]?.id);
   });
 
-  it('builds a missing event with no lipsync object', () => {
-    const e = missingEvent(id, running, 3, options.now);
+  it('numbers each applied change: one sequence shared by the types of one change, unchanged when nothing changed', () => {
+    const r = diff(running, lipsync({ id, status: 'done', progress: '1' }), options);
+    expect(r.sequence).toBe(5);
+    expect(r.events.map((e) => e.data.sequence)).toEqual([5, 5]);
+    expect(diff(running, lipsync({ id, status: 'running', progress: '0.4' }), options).sequence).toBe(4);
+  });
+
+  it('gives a repeated transition (a requeued job) a new id', () => {
+    const queued = { status: 'in_queue', progress: '0', failed_reason: null };
+    const first = diff(queued, lipsync({ id, status: 'running', progress: '0' }), { ...options, sequence: 1 });
+    const again = diff(queued, lipsync({ id, status: 'running', progress: '0' }), { ...options, sequence: 3 });
+    expect(first.events.map((e) => e.type)).toEqual(again.events.map((e) => e.type));
+    expect(first.events[0]?.id).not.toBe(again.events[0]?.id);
+  });
+
+  it('carries the answered object exactly as received, whatever the types of fields it does not read', () => {
+    const item = lipsync({ id, status: 'running', progress: '0.5', video_thumbnail: null, credits_used: 1.5, extra: { nested: [1] } } as never);
+    const r = diff(running, item, options);
+    expect(r.events[0]?.data.lipsync).toMatchObject({ video_thumbnail: null, credits_used: 1.5, extra: { nested: [1] } });
+  });
+
+  it('builds a missing event with no lipsync object, its reason and the next sequence', () => {
+    const e = missingEvent(id, running, { epoch: options.epoch, sequence: 4, now: options.now, reason: 'unreadable', detail: 'status: Required' });
     expect(e.type).toBe('lipsync.missing');
-    expect(e.data.lipsync).toBeNull();
-    expect(e.data.previous).toEqual(running);
-    expect(missingEvent(id, running, 3, new Date()).id).toBe(e.id);
+    expect(e.data).toMatchObject({ lipsync: null, previous: running, sequence: 5, reason: 'unreadable', detail: 'status: Required' });
+    expect(missingEvent(id, running, { epoch: options.epoch, sequence: 4, now: new Date(), reason: 'unreadable' }).id).toBe(e.id);
   });
 });

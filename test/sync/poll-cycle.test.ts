@@ -9,7 +9,7 @@ import { NOOP_OBSERVER, type PollOutcome, type SyncObserver } from '../../src/sy
 import { pollBatch, type PollBatchDeps } from '../../src/sync/poll-batch.js';
 import { PollQueue } from '../../src/sync/poll-queue.js';
 import { batchJobId, finishBatch, startCycle } from '../../src/sync/cycle.js';
-import { terminalSet } from '../../src/sync/plan.js';
+import { terminalSet } from '../../src/shared/status.js';
 import { uuid } from '../helpers/lipsync.js';
 import { cleanupPrefix, newRedis, uniquePrefix, waitUntil } from '../helpers/redis.js';
 
@@ -124,18 +124,67 @@ describe('poll cycle (real Redis + simulator)', () => {
     expect((await store.get(id))?.status).toBe('in_queue');
   });
 
-  it('keeps the other items of a batch when one is malformed, and keeps the malformed id tracked', async () => {
+  it('keeps the other items of a batch when one is unreadable, shows it by status, and after the grace cycles emits missing', async () => {
     const [good, bad] = [uuid(5000), uuid(5001)];
     sim.set(good, { status: 'running' });
     sim.set(bad, { status: 'running' });
     sim.setMalformed(bad, (obj) => {
-      obj['aspect_ratio'] = 'bogus';
+      delete obj['status'];
     });
     await store.track([good, bad]);
     await runCycle();
     expect((await events()).map((e) => e.data.lipsync_id)).toEqual([good]);
-    expect((await store.get(bad))?.pending).toBe(true);
-    expect((await store.get(bad))?.missed_cycles).toBe(0);
+    expect(await store.get(bad)).toMatchObject({ pending: true, missed_cycles: 0, unreadable: { cycles: 1, detail: expect.stringMatching(/status/) } });
+    expect(await redis.sismember(keys.unreadable, bad)).toBe(1);
+    await runCycle();
+    const missing = (await events()).filter((e) => e.type === 'lipsync.missing');
+    expect(missing.map((e) => [e.data.lipsync_id, e.data.reason])).toEqual([[bad, 'unreadable']]);
+    expect(await store.get(bad)).toMatchObject({ pending: false });
+    expect(await redis.sismember(keys.unreadable, bad)).toBe(0);
+  });
+
+  it('follows a lipsync to its final status through loose types on fields it does not read', async () => {
+    const id = uuid(5100);
+    sim.set(id, { status: 'running', progress: '0.1' });
+    sim.setMalformed(id, (obj) => {
+      obj['progress'] = 0.4;
+      obj['video_thumbnail'] = null;
+      obj['duration'] = null;
+      obj['credits_used'] = 2.5;
+    });
+    await store.track([id]);
+    await runCycle();
+    sim.set(id, { status: 'done', progress: '1' });
+    await runCycle();
+    const all = await events();
+    expect(all.map((e) => [e.type, e.data.sequence])).toEqual([['lipsync.tracked', 1], ['lipsync.status_changed', 2], ['lipsync.completed', 2]]);
+    expect(all[0]?.data.current.progress).toBe('0.4');
+    expect(await store.pendingCount()).toBe(0);
+  });
+
+  it('delivers a transition that happens twice (a requeued job) as two events with different ids', async () => {
+    const id = uuid(5200);
+    await store.track([id]);
+    for (const status of ['running', 'in_queue', 'running']) {
+      sim.set(id, { status, progress: '0' });
+      await pollBatch([id], deps());
+    }
+    const changes = (await events()).filter((e) => e.type === 'lipsync.status_changed');
+    expect(changes.map((e) => [e.data.current.status, e.data.sequence])).toEqual([['in_queue', 2], ['running', 3]]);
+    const all = await events();
+    expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+  });
+
+  it('writes nothing for an id whose answer did not change, beyond the batch seen mark', async () => {
+    const id = uuid(5300);
+    sim.set(id, { status: 'running', progress: '0.3' });
+    await store.track([id]);
+    await pollBatch([id], deps());
+    const before = await redis.hgetall(keys.state(id));
+    await pollBatch([id], deps({ now: () => new Date(Date.now() + 5000) }));
+    expect(await redis.hgetall(keys.state(id))).toEqual(before);
+    expect(Number(await redis.zscore(keys.seen, id))).toBeGreaterThan(Date.parse(before['seen_at'] ?? ''));
+    expect(Date.parse((await store.get(id))?.seen_at ?? '')).toBeGreaterThan(Date.parse(before['seen_at'] ?? ''));
   });
 
   it('emits lipsync.missing after the grace cycles and stops polling the id', async () => {

@@ -1,22 +1,35 @@
 --[[ Compare-and-set the new state of a batch of lipsyncs and append their events, atomically.
-     Input:  KEYS[1] pending (zset)   KEYS[2] events (stream)   KEYS[3] status counts (hash)
-             KEYS[3+i] state hash of op i
-             ARGV[1] ops (json array of {id, rev, set, del, events:[{id,type,body}], from, to, remove, terminal})
+     Input:  KEYS[1] pending (zset)   KEYS[2] events (stream)   KEYS[3] status counts (hash)   KEYS[4] seen (zset)
+             KEYS[5] unreadable (set)   KEYS[5+i] state hash of op i
+             ARGV[1] ops (json array of {id, rev, set, del, events:[{id,type,body}], from, to, remove, terminal,
+                     unreadable: 'add' | 'remove' | nil})
              ARGV[2] seconds to keep the state of an id that leaves the pending set
+             ARGV[3] now (ms)   ARGV[4..] ids answered in this batch (the per-batch "seen" mark)
      Output: {appended events, result per op: 'applied' | 'conflict' | 'untracked'}
      An op applies only if the id is still pending and its state's `rev` is the one the caller read: a second
-     replica applying the same answer finds the rev moved and emits nothing. ]]
+     replica applying the same answer finds the rev moved and emits nothing. Unchanged ids have no op: the only
+     write for them is one ZADD for the whole batch. Stream entry fields (id, type, lipsync_id, event) are the
+     ones the dispatcher reads. ]]
 local ops = cjson.decode(ARGV[1])
 local retention = tonumber(ARGV[2])
 local appended = 0
 local results = {}
+
+if #ARGV >= 4 then
+  local args = {}
+  for i = 4, #ARGV do
+    args[#args + 1] = ARGV[3]
+    args[#args + 1] = ARGV[i]
+  end
+  redis.call('ZADD', KEYS[4], unpack(args))
+end
 
 local function decrement(label)
   if redis.call('HINCRBY', KEYS[3], label, -1) <= 0 then redis.call('HDEL', KEYS[3], label) end
 end
 
 for i, op in ipairs(ops) do
-  local stateKey = KEYS[3 + i]
+  local stateKey = KEYS[5 + i]
   if not redis.call('ZSCORE', KEYS[1], op.id) then
     results[i] = 'untracked'
   else
@@ -36,12 +49,16 @@ for i, op in ipairs(ops) do
         appended = appended + 1
       end
       if #op.events > 0 then redis.call('HINCRBY', stateKey, 'events', #op.events) end
+      if op.unreadable == 'add' then redis.call('SADD', KEYS[5], op.id) end
+      if op.unreadable == 'remove' then redis.call('SREM', KEYS[5], op.id) end
       if op.from ~= op.to then
         decrement(op.from)
         redis.call('HINCRBY', KEYS[3], op.to, 1)
       end
       if op.remove then
         redis.call('ZREM', KEYS[1], op.id)
+        redis.call('ZREM', KEYS[4], op.id)
+        redis.call('SREM', KEYS[5], op.id)
         decrement(op.to)
         if op.terminal then redis.call('HSET', stateKey, 'terminal', '1') end
         redis.call('EXPIRE', stateKey, retention)
