@@ -12,6 +12,7 @@ import { benchDeliverer } from './deliver-bench.js';
 import { benchPipeline } from './pipeline-bench.js';
 import { benchLatency } from './latency-bench.js';
 import { benchTracking } from './tracking-bench.js';
+import { benchSimulator } from './simulator-bench.js';
 import { fmt, line } from './stats.js';
 
 const SECTIONS: Record<string, () => Promise<void> | void> = {
@@ -23,6 +24,7 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   '4': benchPipeline,
   '5': benchLatency,
   '6': benchTracking,
+  '7': benchSimulator,
 };
 
 async function main(): Promise<number> {

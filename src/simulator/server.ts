@@ -1,25 +1,48 @@
 /**
  * A local stand-in for Creatify's `GET /api/lipsyncs_v2/` (../../../shared/creatify-lipsyncs-v2-list-endpoint.txt),
  * served over real HTTP so the daemon's client, retries and validation are exercised end to end.
- * Used by tests (scripted state, forced answers, malformed items) and by the `demo` command (random timelines).
+ * Used by tests (scripted state, forced answers, malformed items), the chaos suite (upstream drift) and the
+ * `demo` command (random timelines). This file is the HTTP front; each concept has its own module: the
+ * lipsyncs (./store.ts), request recording (./recorder.ts), auth (./auth.ts), the rate limit
+ * (./rate-window.ts), the faults (./faults.ts) and which one fires when (./injector.ts).
+ *
+ * Knobs (SimulatorOptions), all off by default:
+ * - `apiId` + `apiKey`: 401 without matching X-API-ID / X-API-KEY.
+ * - `rateLimitPerSecond`: 429 with `Retry-After: 1` beyond that many requests in a sliding 1 s window.
+ * - `latencyMs`: every answer waits this long (real timers; stop() cuts waiting requests).
+ * - `errorRate`: fraction of answers replaced by Django's HTML 500.
+ * - `malformedRate`: fraction of items broken against the documented schema; `setMalformed(id, fn)` per id.
+ * - `drift`: upstream drift, a fraction 0..1 per fault (also `setDrift(rates)` at run time, and
+ *   `forceFault(id, fault)` to hit one id on every answer):
+ *   - items: `progressNumber` (progress 0.4, a number), `nullMedia` (video_thumbnail and duration null),
+ *     `fractionalCredits` (credits_used 1.5), `progressBack` (progress lower than the truth, same
+ *     updated_at), `missingStatus` (no status field);
+ *   - lists: `duplicateItem` (one item twice in an answer), `extraId` (an id not asked for);
+ *   - answers, at most one per answer (their rates sum to ≤ 1): `truncatedJson` (a 200 cut mid-body),
+ *     `badGateway` (nginx's HTML 502), `emptyArray` (`[]`), `rateLimited` (429 with Retry-After:
+ *     `retryAfterSeconds`, default 1), `rateLimitedNoRetryAfter` (429 without it);
+ *   - timelines: `requeue` (running → in_queue → running → done; chosen per id at creation).
+ * - `enqueueResponse(r)`: the next answers, FIFO, whatever else is configured.
+ * - `seed`: ids, timelines and every rate-driven fault are deterministic given the seed and the requests.
+ * - `now`: the clock for timelines, timestamps and the rate window, so tests move time without waiting.
+ * Precedence per request: method, forced response, auth, rate window, errorRate, validation (400), drift.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { LIST_PATH, MAX_IDS_PER_REQUEST } from '../creatify/ids.js';
 import type { Lipsync } from '../creatify/schema.js';
-import {
-  createRng,
-  createTimelineLipsync,
-  defaultLipsync,
-  isUuid,
-  malformRandomly,
-  randomUuidV4,
-  renderTimelineLipsync,
-  stepIndexAt,
-  toIso,
-  type Rng,
-  type TimelineLipsync,
-} from './timeline.js';
 import { messageOf } from '../errors.js';
+import { detail, jsonArray, type Answer } from './answers.js';
+import { checkAuth, type Credentials } from './auth.js';
+import { ANSWER_FAULTS, LIST_FAULTS, requeueSteps, type ItemFault, type Mutation } from './faults.js';
+import { FaultInjector, type DriftRates, type ForcedResponse } from './injector.js';
+import { RateWindow } from './rate-window.js';
+import { RequestRecorder, type RecordedRequest } from './recorder.js';
+import { LipsyncStore, keyOf, type Entry } from './store.js';
+import { createRng, isUuid } from './timeline.js';
+
+export type { RecordedRequest } from './recorder.js';
+export type { DriftRates, ForcedResponse } from './injector.js';
 
 export interface SimulatorOptions {
   host?: string;
@@ -31,6 +54,10 @@ export interface SimulatorOptions {
   errorRate?: number;
   rateLimitPerSecond?: number;
   malformedRate?: number;
+  /** Upstream drift: fraction 0..1 per fault (see the opening comment). */
+  drift?: DriftRates;
+  /** `Retry-After` seconds of the `rateLimited` drift fault. Default 1. */
+  retryAfterSeconds?: number;
   seed?: number;
   autoCreate?: boolean;
   stepMs?: number;
@@ -40,99 +67,52 @@ export interface SimulatorOptions {
   maxRecordedRequests?: number;
 }
 
-export interface RecordedRequest {
-  /** The `ids` query value split on commas as sent (not validated); null when the parameter was absent. */
-  ids: string[] | null;
-  at: number;
-  /** The answer's status; 0 while a delayed (latencyMs) answer is still pending. */
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-export interface ForcedResponse {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-}
-
-export const LIST_PATH = '/api/lipsyncs_v2/';
-export const MAX_IDS = 100;
+/** Discovery (a list request without `ids`) answers at most this many, newest first. */
 export const MAX_DISCOVERY = 1000;
 
-/** `json` caches the serialised object; valid while `jsonStep` matches (-1 for static entries, else the step index). */
-type Entry = { seq: number; createdMs: number; json?: string; jsonStep?: number } & (
-  | { kind: 'static'; obj: Lipsync }
-  | { kind: 'timeline'; tl: TimelineLipsync }
-);
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-// Django's stock 500 page: a real non-JSON error body for the daemon to cope with.
-const SERVER_ERROR_HTML =
-  '<!doctype html>\n<html lang="en">\n<head>\n  <title>Server Error (500)</title>\n</head>\n<body>\n' +
-  '  <h1>Server Error (500)</h1><p></p>\n</body>\n</html>\n';
-
-function json(status: number, value: unknown, headers: Record<string, string> = {}): Answer {
-  return { status, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(value) };
-}
-
-function jsonArray(items: string[]): Answer {
-  return { status: 200, headers: { 'content-type': 'application/json' }, body: `[${items.join(',')}]` };
-}
-
-function detail(status: number, message: string, headers: Record<string, string> = {}): Answer {
-  return json(status, { detail: message }, headers);
-}
-
-function checkRate(name: string, value: number | undefined): void {
-  if (value !== undefined && !(value >= 0 && value <= 1)) throw new RangeError(`${name} must be within 0..1`);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
 export class CreatifySimulator {
-  readonly requests: RecordedRequest[] = [];
-
   private readonly options: SimulatorOptions;
   private readonly now: () => number;
-  private readonly stepMs: number;
-  private readonly maxRecorded: number;
-  /** Separate streams so request traffic (faults) never shifts the ids/timelines a seed produces. */
-  private readonly dataRng: Rng;
-  private readonly faultRng: Rng;
-
-  private readonly entries = new Map<string, Entry>();
-  private readonly malformed = new Map<string, (obj: Record<string, unknown>) => void>();
-  private readonly queue: ForcedResponse[] = [];
+  private readonly store: LipsyncStore;
+  private readonly faults: FaultInjector;
+  private readonly recorder: RequestRecorder;
+  private readonly rateWindow: RateWindow | null;
+  private readonly credentials: Credentials | null;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private seq = 0;
-  /** Sliding 1 s window of admitted request times; `windowHead` avoids shifting the array each request. */
-  private window: number[] = [];
-  private windowHead = 0;
-
   private server: http.Server | null = null;
   private url: string | null = null;
 
   constructor(options: SimulatorOptions = {}) {
-    checkRate('errorRate', options.errorRate);
-    checkRate('malformedRate', options.malformedRate);
-    if (options.stepMs !== undefined && !(options.stepMs > 0)) throw new RangeError('stepMs must be > 0');
-    if (options.rateLimitPerSecond !== undefined && !(options.rateLimitPerSecond > 0)) {
-      throw new RangeError('rateLimitPerSecond must be > 0');
-    }
     this.options = { ...options };
     this.now = options.now ?? Date.now;
-    this.stepMs = options.stepMs ?? 1000;
-    this.maxRecorded = options.maxRecordedRequests ?? 10_000;
     const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
-    this.dataRng = createRng(seed);
-    this.faultRng = createRng(seed ^ 0x9e3779b9);
+    this.faults = new FaultInjector({
+      seed,
+      ...(options.errorRate === undefined ? {} : { errorRate: options.errorRate }),
+      ...(options.malformedRate === undefined ? {} : { malformedRate: options.malformedRate }),
+      ...(options.drift === undefined ? {} : { drift: options.drift }),
+      ...(options.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: options.retryAfterSeconds }),
+    });
+    this.store = new LipsyncStore({
+      now: this.now,
+      stepMs: options.stepMs ?? 1000,
+      // Separate stream from the faults' so request traffic never shifts the ids/timelines a seed produces.
+      rng: createRng(seed),
+      reshapeSteps: (id, steps) => (this.faults.requeues(id) ? requeueSteps(steps) : steps),
+    });
+    this.recorder = new RequestRecorder(options.maxRecordedRequests ?? 10_000);
+    this.rateWindow = options.rateLimitPerSecond === undefined ? null : new RateWindow(options.rateLimitPerSecond);
+    this.credentials = options.apiId !== undefined && options.apiKey !== undefined ? { apiId: options.apiId, apiKey: options.apiKey } : null;
+  }
+
+  /** Every list request received, oldest first (bounded by maxRecordedRequests). */
+  get requests(): RecordedRequest[] {
+    return this.recorder.requests;
+  }
+
+  /** Ids asked for more than once among `requests` (default: all recorded), lower-cased. */
+  idsAskedTwice(requests?: readonly RecordedRequest[]): string[] {
+    return this.recorder.idsAskedTwice(requests);
   }
 
   get baseUrl(): string {
@@ -172,110 +152,45 @@ export class CreatifySimulator {
   }
 
   set(id: string, fields: Partial<Lipsync> = {}): Lipsync {
-    const key = this.key(id);
-    const now = this.now();
-    const existing = this.entries.get(key);
-    const previous = existing ? this.render(existing, now) : undefined;
-    // Cloned so later mutation of the caller's `fields` (or of the returned object) cannot reach stored state.
-    const next: Lipsync = structuredClone({ ...(previous ?? defaultLipsync(key, now)), ...fields, id: key });
-    if (fields.updated_at === undefined) {
-      // Strictly increasing even for two sets within the same millisecond.
-      const prevUpdated = previous ? Date.parse(previous.updated_at) : Number.NEGATIVE_INFINITY;
-      next.updated_at = toIso(Math.max(now, prevUpdated + 1));
-    }
-    const createdMs = Date.parse(next.created_at);
-    this.entries.set(key, {
-      kind: 'static',
-      seq: existing?.seq ?? this.seq++,
-      createdMs: Number.isNaN(createdMs) ? now : createdMs,
-      obj: next,
-    });
-    return structuredClone(next);
+    return this.store.set(id, fields);
   }
 
   get(id: string): Lipsync | undefined {
-    if (!isUuid(id)) return undefined;
-    const entry = this.entries.get(id.toLowerCase());
-    return entry ? structuredClone(this.render(entry, this.now())) : undefined;
+    return this.store.get(id);
   }
 
   remove(id: string): void {
-    const key = id.toLowerCase();
-    this.entries.delete(key);
-    this.malformed.delete(key);
+    this.store.remove(id);
+    this.faults.forget(id.toLowerCase());
   }
 
   addRandom(count: number): string[] {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError('count must be a non-negative integer');
-    const ids: string[] = [];
-    for (let i = 0; i < count; i++) {
-      let id = randomUuidV4(this.dataRng);
-      while (this.entries.has(id)) id = randomUuidV4(this.dataRng);
-      this.addTimeline(id);
-      ids.push(id);
-    }
-    return ids;
+    return this.store.addRandom(count);
   }
 
   enqueueResponse(r: ForcedResponse): void {
-    this.queue.push({ ...r, headers: r.headers ? { ...r.headers } : undefined });
+    this.faults.enqueue(r);
   }
 
-  setMalformed(id: string, mutate: (obj: Record<string, unknown>) => void): void {
-    this.malformed.set(this.key(id), mutate);
+  setMalformed(id: string, mutate: Mutation): void {
+    this.faults.setMalformed(keyOf(id), mutate);
+  }
+
+  /** Replaces the drift rates from now on. */
+  setDrift(rates: DriftRates): void {
+    this.faults.setDrift(rates);
+  }
+
+  /** `id` gets this item fault in every answer (or, for `requeue`, a requeued timeline when auto-created). */
+  forceFault(id: string, fault: ItemFault | 'requeue'): void {
+    this.faults.force(keyOf(id), fault);
   }
 
   reset(): void {
-    this.entries.clear();
-    this.malformed.clear();
-    this.queue.length = 0;
-    // In place, so callers holding `requests` see the reset.
-    this.requests.length = 0;
-    this.window = [];
-    this.windowHead = 0;
-  }
-
-  private key(id: string): string {
-    if (!isUuid(id)) throw new TypeError(`not a UUID: ${JSON.stringify(id)}`);
-    return id.toLowerCase();
-  }
-
-  private addTimeline(id: string): Entry {
-    const now = this.now();
-    const entry: Entry = {
-      kind: 'timeline',
-      seq: this.seq++,
-      createdMs: now,
-      tl: createTimelineLipsync(this.dataRng, id, now, { stepMs: this.stepMs }),
-    };
-    this.entries.set(id, entry);
-    return entry;
-  }
-
-  private render(entry: Entry, now: number): Lipsync {
-    return entry.kind === 'static' ? entry.obj : renderTimelineLipsync(entry.tl, now);
-  }
-
-  /**
-   * One entry as JSON text. Serialisation dominates the cost of an answer, so the text is cached per timeline
-   * step; malformed copies are deep clones so stored state stays valid.
-   */
-  private serve(key: string, entry: Entry, now: number): string {
-    const mutate = this.malformed.get(key);
-    const rate = this.options.malformedRate ?? 0;
-    const randomlyBroken = rate > 0 && this.faultRng() < rate;
-    if (mutate !== undefined || randomlyBroken) {
-      const copy = structuredClone(this.render(entry, now)) as Record<string, unknown>;
-      if (mutate !== undefined) mutate(copy);
-      else malformRandomly(this.faultRng, copy);
-      return JSON.stringify(copy);
-    }
-    const step = entry.kind === 'static' ? -1 : stepIndexAt(entry.tl, now);
-    if (entry.json === undefined || entry.jsonStep !== step) {
-      entry.json = JSON.stringify(this.render(entry, now));
-      entry.jsonStep = step;
-    }
-    return entry.json;
+    this.store.clear();
+    this.faults.reset();
+    this.recorder.reset();
+    this.rateWindow?.reset();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -292,13 +207,7 @@ export class CreatifySimulator {
       return;
     }
     const idsParam = url.searchParams.get('ids');
-    const record: RecordedRequest = {
-      ids: idsParam === null ? null : idsParam === '' ? [] : idsParam.split(','),
-      at: this.now(),
-      status: 0,
-      headers: { ...req.headers },
-    };
-    this.record(record);
+    const record = this.recorder.record(idsParam, req.headers, this.now());
     const respond = (): void => {
       let answer: Answer;
       try {
@@ -322,84 +231,49 @@ export class CreatifySimulator {
     this.timers.add(timer);
   }
 
-  private record(record: RecordedRequest): void {
-    this.requests.push(record);
-    // Trim in chunks (10 % slack) so the cap costs O(1) amortised per request.
-    if (this.requests.length > this.maxRecorded + Math.ceil(this.maxRecorded / 10)) {
-      this.requests.splice(0, this.requests.length - this.maxRecorded);
-    }
-  }
-
   private answer(req: http.IncomingMessage, idsParam: string | null): Answer {
     if (req.method !== 'GET') return detail(405, `Method "${req.method ?? ''}" not allowed.`, { allow: 'GET' });
-
-    const forced = this.queue.shift();
-    if (forced !== undefined) {
-      const body = forced.body ?? '';
-      const headers = { ...forced.headers };
-      const hasType = Object.keys(headers).some((h) => h.toLowerCase() === 'content-type');
-      if (body !== '' && !hasType) headers['content-type'] = 'application/json';
-      return { status: forced.status, headers, body };
-    }
-
-    const { apiId, apiKey } = this.options;
-    if (apiId !== undefined && apiKey !== undefined) {
-      const gotId = headerValue(req.headers['x-api-id']);
-      const gotKey = headerValue(req.headers['x-api-key']);
-      if (gotId === undefined || gotKey === undefined) {
-        return detail(401, 'Authentication credentials were not provided.');
-      }
-      if (gotId !== apiId || gotKey !== apiKey) return detail(401, 'Invalid API credentials.');
-    }
-
+    const forced = this.faults.takeForced();
+    if (forced !== undefined) return forced;
+    const unauthorised = checkAuth(req.headers, this.credentials);
+    if (unauthorised !== null) return unauthorised;
     const now = this.now();
-    if (this.rateLimited(now)) {
+    if (this.rateWindow !== null && !this.rateWindow.admit(now)) {
       return detail(429, 'Request was throttled. Expected available in 1 second.', { 'retry-after': '1' });
     }
+    const broken = this.faults.serverError();
+    if (broken !== undefined) return broken;
 
-    const errorRate = this.options.errorRate ?? 0;
-    if (errorRate > 0 && this.faultRng() < errorRate) {
-      return { status: 500, headers: { 'content-type': 'text/html; charset=utf-8' }, body: SERVER_ERROR_HTML };
+    let entries: () => Entry[];
+    if (idsParam === null) {
+      entries = () => this.store.newest(MAX_DISCOVERY);
+    } else {
+      if (idsParam === '') return detail(400, 'ids: Ensure this field has at least 1 characters.');
+      const asked = idsParam.split(',');
+      if (asked.length > MAX_IDS_PER_REQUEST) return detail(400, `Maximum ${MAX_IDS_PER_REQUEST} IDs allowed, got ${asked.length}.`);
+      const bad = asked.find((id) => !isUuid(id));
+      if (bad !== undefined) return detail(400, `"${bad.slice(0, 64)}" is not a valid UUID.`);
+      entries = () => this.store.lookup(asked, this.options.autoCreate === true);
     }
-
-    if (idsParam === null) return this.discovery(now);
-
-    if (idsParam === '') return detail(400, 'ids: Ensure this field has at least 1 characters.');
-    const asked = idsParam.split(',');
-    if (asked.length > MAX_IDS) return detail(400, `Maximum ${MAX_IDS} IDs allowed, got ${asked.length}.`);
-    const bad = asked.find((id) => !isUuid(id));
-    if (bad !== undefined) return detail(400, `"${bad.slice(0, 64)}" is not a valid UUID.`);
-
-    const found: Array<{ key: string; entry: Entry }> = [];
-    for (const key of new Set(asked.map((id) => id.toLowerCase()))) {
-      let entry = this.entries.get(key);
-      if (entry === undefined && this.options.autoCreate === true) entry = this.addTimeline(key);
-      if (entry !== undefined) found.push({ key, entry });
-    }
-    found.sort((a, b) => b.entry.createdMs - a.entry.createdMs || b.entry.seq - a.entry.seq);
-    return jsonArray(found.map(({ key, entry }) => this.serve(key, entry, now)));
+    const normal = (): Answer => this.list(entries(), now);
+    const fault = this.faults.answerFault();
+    return fault === undefined ? normal() : ANSWER_FAULTS[fault]({ normal, retryAfterSeconds: this.faults.retryAfterSeconds });
   }
 
-  /** Newest first, at most MAX_DISCOVERY. Sorting every call is fine: discovery is not the hot path. */
-  private discovery(now: number): Answer {
-    const all = [...this.entries];
-    all.sort(([, a], [, b]) => b.createdMs - a.createdMs || b.seq - a.seq);
-    return jsonArray(all.slice(0, MAX_DISCOVERY).map(([key, entry]) => this.serve(key, entry, now)));
+  /** A 200 answer of these entries, each through its item faults, then the list faults. */
+  private list(entries: readonly Entry[], now: number): Answer {
+    let items = entries.map((entry) => this.serve(entry, now));
+    for (const fault of this.faults.listFaults()) items = LIST_FAULTS[fault](items, this.faults.rng, now);
+    return jsonArray(items);
   }
 
-  private rateLimited(now: number): boolean {
-    const limit = this.options.rateLimitPerSecond;
-    if (limit === undefined) return false;
-    while (this.windowHead < this.window.length && (this.window[this.windowHead] ?? now) <= now - 1000) {
-      this.windowHead++;
-    }
-    if (this.windowHead > 1024 && this.windowHead * 2 > this.window.length) {
-      this.window = this.window.slice(this.windowHead);
-      this.windowHead = 0;
-    }
-    if (this.window.length - this.windowHead >= limit) return true;
-    this.window.push(now);
-    return false;
+  /** One entry as JSON text: the cached serialisation unless a fault applies, which damages a deep copy. */
+  private serve(entry: Entry, now: number): string {
+    const mutations = this.faults.itemMutations(entry.id);
+    if (mutations.length === 0) return this.store.json(entry, now);
+    const copy = structuredClone(this.store.render(entry, now)) as Record<string, unknown>;
+    for (const mutate of mutations) mutate(copy);
+    return JSON.stringify(copy);
   }
 
   private write(res: http.ServerResponse, answer: Answer): void {

@@ -202,31 +202,3 @@ export function renderTimelineLipsync(tl: TimelineLipsync, nowMs: number): Lipsy
   if (step.status === 'done') Object.assign(obj, tl.doneFields);
   return obj;
 }
-
-type Mutation = (obj: Record<string, unknown>) => void;
-
-/** Each breaks lipsyncSchema in a different way; `id` is left intact so the daemon can still name the item. */
-export const MALFORMATIONS: readonly Mutation[] = [
-  (o) => {
-    o['aspect_ratio'] = 'bogus';
-  },
-  (o) => {
-    delete o['status'];
-  },
-  (o) => {
-    delete o['created_at'];
-  },
-  (o) => {
-    o['progress'] = 0.5;
-  },
-  (o) => {
-    o['video_inputs'] = null;
-  },
-  (o) => {
-    o['credits_used'] = 1.5;
-  },
-];
-
-export function malformRandomly(rng: Rng, obj: Record<string, unknown>): void {
-  pick(rng, MALFORMATIONS)(obj);
-}
