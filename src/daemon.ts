@@ -4,13 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { LsyncError, messageOf } from './errors.js';
 import { CreatifyClient } from './creatify/client.js';
-import { buildHttpServer, type Readiness } from './http/server.js';
+import { buildHttpServer, isReady, type Readiness } from './http/server.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_FAILURE_CLASSES, failureClassNames } from './metrics/failure-class.js';
 import { createMetrics, metricsText, type Metrics, type MetricsSnapshot } from './metrics/metrics.js';
 import { metricsSyncObserver } from './metrics/sync-observer.js';
 import { CreatifySimulator } from './simulator/server.js';
 import { keysFor, type Keys } from './store/keys.js';
+import { EpochWatch } from './store/epoch.js';
+import { checkEviction } from './store/eviction.js';
 import { connectRedis, createRedis } from './store/redis.js';
 import { TrackingStore } from './store/tracking.js';
 import { lastSuccessfulPoll } from './sync/cycle.js';
@@ -48,6 +50,11 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   const redis = createRedis(config.redis.url, { connectionName: 'lipsync-sync' });
   redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
   await connectRedis(redis, config.redis.url);
+  const eviction = await checkEviction(redis, config.redis.allowEviction).catch((err: unknown) => {
+    redis.disconnect();
+    throw err;
+  });
+  if (eviction.policy !== 'noeviction') logger.warn({ eviction: eviction.detail }, 'Redis may lose keys');
   // BullMQ needs its own connection with maxRetriesPerRequest null (blocking commands).
   const bull = new Redis(config.redis.url, { maxRetriesPerRequest: null, connectionName: 'lipsync-sync-bull' });
   bull.on('error', (err: Error) => logger.debug({ err: err.message }, 'bullmq redis connection error'));
@@ -72,6 +79,12 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     snapshot: async (): Promise<MetricsSnapshot> => snapshot(),
     onSnapshotError: (err) => logger.warn({ err: messageOf(err) }, 'metrics snapshot from Redis failed'),
   });
+
+  const epoch = new EpochWatch(redis, keys, (loss) => {
+    metrics.redisDataLost.inc();
+    logger.error({ epochKey: keys.epoch, previousEpoch: loss.previous }, 'Redis came back without our data (epoch key missing or replaced): ids tracked and deliveries queued before now are lost; re-track them and check receivers for gaps');
+  });
+  await epoch.check();
 
   const client = new CreatifyClient({
     baseUrl,
@@ -153,6 +166,11 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       checks['redis'] = { ok: false, detail: messageOf(err) };
       return { ready: false, checks };
     }
+    checks['eviction'] = { ok: true, detail: eviction.detail };
+    await epoch.check().catch(() => undefined); // a failure here is Redis trouble, reported by the checks around it
+    const loss = epoch.lastLoss;
+    // Reported, not blocking: the replica works again on the emptied Redis; the loss must still not look healthy.
+    if (loss !== null) checks['redis_data'] = { ok: false, blocking: false, detail: `Redis came back without our data at ${new Date(loss.at).toISOString()}: ids tracked and deliveries queued before then are lost` };
     const scheduler = await poll.queue.getJobScheduler(SCHEDULER_ID).catch(() => undefined);
     checks['scheduler'] = scheduler ? { ok: true } : { ok: false, detail: `job scheduler ${SCHEDULER_ID} is missing` };
     const last = await lastSuccessfulPoll(redis, keys);
@@ -160,7 +178,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     const reference = last ?? startedAt; // a fresh start gets three intervals before it must have polled
     const age = Date.now() - reference;
     checks['poll'] = age <= maxAge ? { ok: true } : { ok: false, detail: `last successful poll ${Math.round(age / 1000)} s ago (limit ${maxAge / 1000} s)` };
-    return { ready: Object.values(checks).every((c) => c.ok), checks };
+    return { ready: isReady(checks), checks };
   }
 
   let http: FastifyInstance | null = null;
@@ -193,6 +211,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   // Self-heal: a Redis that restarted empty has lost the job schedulers. Upsert only when missing, since an
   // upsert also re-plans the next tick.
   const heal = async (): Promise<void> => {
+    await epoch.check();
     if ((await poll.queue.getJobScheduler(SCHEDULER_ID)) === undefined) await schedule();
   };
   const healTimer = setInterval(() => void heal().catch(() => undefined), Math.min(30_000, 2 * config.poll.intervalMs));

@@ -73,6 +73,8 @@ export const configSchema = z.strictObject({
         .string()
         .regex(/^[A-Za-z0-9_{}.-]{1,64}$/, 'must be 1-64 characters of letters, digits, "_", ".", "-", "{" or "}" (no ":")')
         .default(DEFAULTS.prefix),
+      /** Start even when Redis may evict keys (maxmemory-policy other than noeviction); tracked ids may vanish. */
+      allowEviction: z.boolean().default(false),
     })
     .prefault({}),
   poll: z

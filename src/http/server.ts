@@ -10,9 +10,21 @@ export const MAX_IDS_PER_CALL = 10_000;
 /** 10,000 UUIDs as JSON are ~400 KB; 1 MiB leaves room and still refuses abuse with 413. */
 const BODY_LIMIT_BYTES = 1024 * 1024;
 
+export interface ReadinessCheck {
+  ok: boolean;
+  detail?: string;
+  /** `false`: a failed check that is reported (status `degraded`) without making the replica unready. */
+  blocking?: false;
+}
+
 export interface Readiness {
   ready: boolean;
-  checks: Record<string, { ok: boolean; detail?: string }>;
+  checks: Record<string, ReadinessCheck>;
+}
+
+/** Ready when every blocking check passes. */
+export function isReady(checks: Readiness['checks']): boolean {
+  return Object.values(checks).every((c) => c.ok || c.blocking === false);
 }
 
 export interface HttpDeps {
@@ -47,8 +59,9 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const readiness = await deps.readiness();
-    return reply.code(readiness.ready ? 200 : 503).send({ status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks });
+    const { ready, checks } = await deps.readiness();
+    const status = !ready ? 'not ready' : Object.values(checks).every((c) => c.ok) ? 'ready' : 'degraded';
+    return reply.code(ready ? 200 : 503).send({ status, checks });
   });
   app.get('/metrics', async (_request, reply) => {
     const { contentType, body } = await deps.metrics();

@@ -95,6 +95,12 @@ export function createMetrics(options: MetricsOptions = {}) {
       help: 'Creatify answers refused because they exceeded creatify.maxResponseBytes.',
       registers,
     }),
+    /** `redis_data_lost_total`: times this replica found Redis without the data set it was working on. */
+    redisDataLost: new Counter({
+      name: name('redis_data_lost_total'),
+      help: 'Times this replica found Redis had lost its data (epoch key missing or replaced): tracked ids and queued deliveries from before are gone.',
+      registers,
+    }),
     /** `transitions_total{from,to}`: status labels (shared statusLabel), `from` is `none` at first sighting. */
     transitions: new Counter({
       name: name('transitions_total'),

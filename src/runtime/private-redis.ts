@@ -11,17 +11,24 @@ export interface PrivateRedis {
   stop(): Promise<void>;
 }
 
+export interface PrivateRedisOptions {
+  startTimeoutMs?: number;
+  port?: number;
+  /** Extra redis-server arguments after ours, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
+  args?: readonly string[];
+}
+
 /**
  * A throw-away redis-server on a free loopback port, for `demo` and tests when no REDIS_URL is given.
  * Nothing is persisted; the process dies with us.
  */
-export async function startPrivateRedis(options: { startTimeoutMs?: number; port?: number } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
   const binary = CANDIDATES.find((p): p is string => p !== undefined && existsSync(p));
   if (binary === undefined) {
     throw new LsyncError('LSYNC_ERR_REDIS_UNAVAILABLE', 'redis.url: no REDIS_URL set and no redis-server binary found; install redis-server (apt-get install redis-server) or set REDIS_URL', { field: 'redis.url' });
   }
   const port = options.port ?? (await freePort());
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning'], { stdio: 'ignore' });
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning', ...(options.args ?? [])], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   await waitForPing(url, child, options.startTimeoutMs ?? 5000);
   return {

@@ -20,6 +20,8 @@ export interface Keys {
   meta: string;
   /** Set of batch job ids still outstanding in the current poll cycle. */
   cycleBatches: string;
+  /** String written at first start; its absence later means Redis lost our data (src/store/epoch.ts). */
+  epoch: string;
   /** Ids first seen by discovery, to avoid re-tracking what was already handled. */
   discovered: string;
   /** Per endpoint: the event ids waiting for one lipsync, oldest first (delivery ordering). */
@@ -50,6 +52,7 @@ export function keysFor(prefix: string): Keys {
     statusCounts: `${p}status_counts`,
     meta: `${p}meta`,
     cycleBatches: `${p}cycle:batches`,
+    epoch: `${p}epoch`,
     discovered: `${p}discovered`,
     deliveryFifo: (endpoint, lipsyncId) => `${p}wh:fifo:${endpoint}:${lipsyncId}`,
     deliveryHandedOff: (endpoint, eventId) => `${p}wh:sent:${endpoint}:${eventId}`,

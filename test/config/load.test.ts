@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     const { config } = loadConfig({ env: creds });
     expect(config.poll).toMatchObject({ intervalMs: 15000, batchSize: 100, concurrency: 4, missingGraceCycles: 3 });
     expect(config.creatify).toMatchObject({ baseUrl: 'https://api.creatify.ai', apiKey: 'key-456', timeoutMs: 10000, maxRequestsPerSecond: 5 });
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'lsync' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'lsync', allowEviction: false });
     expect(config.http).toMatchObject({ port: 9464, host: '127.0.0.1' });
     expect(config.http.apiToken).toBeUndefined();
     expect(Object.isFrozen(config.poll)).toBe(true);
@@ -38,7 +38,7 @@ describe('loadConfig', () => {
     const path = file('a.yaml', 'poll:\n  intervalMs: 2000\nredis:\n  prefix: fromfile\n');
     const { config } = loadConfig({ configPath: path, env: { ...creds, POLL_INTERVAL_MS: '500', REDIS_URL: 'redis://10.0.0.1:6380', PORT: '0', LOG_LEVEL: 'debug' } });
     expect(config.poll.intervalMs).toBe(500);
-    expect(config.redis).toEqual({ url: 'redis://10.0.0.1:6380', prefix: 'fromfile' });
+    expect(config.redis).toMatchObject({ url: 'redis://10.0.0.1:6380', prefix: 'fromfile' });
     expect(config.http.port).toBe(0);
     expect(config.log.level).toBe('debug');
   });

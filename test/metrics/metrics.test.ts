@@ -42,6 +42,7 @@ describe('createMetrics', () => {
       [`${P}malformed_items_total`]: 'COUNTER',
       [`${P}missing_total`]: 'COUNTER',
       [`${P}creatify_oversized_responses_total`]: 'COUNTER',
+      [`${P}redis_data_lost_total`]: 'COUNTER',
       [`${P}snapshot_errors_total`]: 'COUNTER',
     });
   });
