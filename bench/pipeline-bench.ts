@@ -9,6 +9,7 @@ import { cleanupPrefix, commandStats, countRoundTrips, answerItem, logger, newPr
 import { BenchReceiver, mainElu } from './receiver.js';
 import { fmt, fmtSummary, goalLine, line, note, rate, section, sleep, summarize } from './stats.js';
 import type { Redis } from 'ioredis';
+import { streamEntryFields } from '../src/events/stream.js';
 
 const TERMINAL = terminalSet(['done', 'failed', 'rejected', 'cancelled']);
 const RUN_LIMIT_MS = 45_000;
@@ -40,7 +41,7 @@ export async function appendEvents(redis: Redis, keys: Keys, rounds: readonly Ch
   let queued = 0;
   for (const round of rounds) {
     for (const ev of round) {
-      pipeline.xadd(keys.events, '*', 'id', ev.id, 'type', ev.type, 'lipsync_id', ev.data.lipsync_id, 'event', JSON.stringify(ev));
+      pipeline.xadd(keys.events, '*', ...streamEntryFields(ev));
       queued += 1;
       if (queued === 1000) {
         await pipeline.exec();

@@ -1,5 +1,7 @@
-/** Seconds to wait after attempt 1, 2, … (SPEC "Webhook delivery"); one attempt more than entries. */
-export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = [1, 5, 30, 120, 600, 1800, 3600];
+import { DEFAULTS } from '../config/schema.js';
+
+/** Seconds to wait after attempt 1, 2, … (SPEC "Webhook delivery"); one attempt more than entries. Set in config DEFAULTS. */
+export const DEFAULT_RETRY_SCHEDULE_SECONDS: readonly number[] = DEFAULTS.retryScheduleSeconds;
 export const DEFAULT_MAX_ATTEMPTS = DEFAULT_RETRY_SCHEDULE_SECONDS.length + 1;
 /** ±20 % so endpoints that failed together do not get retried in lockstep. */
 export const JITTER_RATIO = 0.2;

@@ -5,6 +5,7 @@ import { LsyncError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
 import { signatureHeaders } from './sign.js';
+import { DEFAULTS as CONFIG_DEFAULTS } from '../config/schema.js';
 
 export interface WebhookEndpoint {
   name: string;
@@ -52,7 +53,7 @@ export interface Deliverer {
 }
 
 const DEFAULTS = {
-  timeoutMs: 15 * 1000,
+  timeoutMs: CONFIG_DEFAULTS.webhookTimeoutMs,
   maxResponseBytes: 4096,
 } as const;
 

@@ -6,6 +6,7 @@ import type { Keys } from '../store/keys.js';
 import type { WebhookEndpoint } from './deliver.js';
 import type { DeliveryHandoff } from './handoff.js';
 import { messageOf } from '../errors.js';
+import { STREAM_FIELDS } from '../events/stream.js';
 
 const SECOND = 1000;
 
@@ -154,7 +155,7 @@ export class Dispatcher {
     const chains = new Map<string, Array<{ streamId: string; run: () => Promise<unknown> }>>();
     for (const entry of entries) {
       ok.push(entry.streamId);
-      const { id: eventId, type, lipsync_id: lipsyncId, event: body } = entry.fields;
+      const { [STREAM_FIELDS.id]: eventId, [STREAM_FIELDS.type]: type, [STREAM_FIELDS.lipsyncId]: lipsyncId, [STREAM_FIELDS.event]: body } = entry.fields;
       if (eventId === undefined || type === undefined || lipsyncId === undefined || body === undefined) {
         // Not deliverable, and retrying cannot fix it: acknowledge and move on.
         logger.error({ streamId: entry.streamId, fields: Object.keys(entry.fields) }, 'malformed event stream entry skipped');

@@ -8,8 +8,8 @@
      Output: {appended events, result per op: 'applied' | 'conflict' | 'untracked'}
      An op applies only if the id is still pending and its state's `rev` is the one the caller read: a second
      replica applying the same answer finds the rev moved and emits nothing. Unchanged ids have no op: the only
-     write for them is one ZADD for the whole batch. Stream entry fields (id, type, lipsync_id, event) are the
-     ones the dispatcher reads. ]]
+     write for them is one ZADD for the whole batch. Stream entry fields (id, type, lipsync_id, event) are
+     defined once in src/events/stream.ts (STREAM_FIELDS), which the dispatcher reads by. ]]
 local ops = cjson.decode(ARGV[1])
 local retention = tonumber(ARGV[2])
 local appended = 0
