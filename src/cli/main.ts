@@ -1,48 +1,47 @@
 #!/usr/bin/env node
+/** The `lipsync-sync` entry point: finds the command in the table of ./usage.ts, parses its options, runs it. */
 import { EXIT, formatError, isLsyncError } from '../errors.js';
-import { parse, type Options } from './args.js';
-import { HELP } from './help.js';
+import { parse, type Parsed } from './args.js';
+import { commandHelp, isCommand, mainHelp, parseOptions, type CommandName } from './usage.js';
 import { packageVersion } from '../version.js';
-import type { Parsed } from './args.js';
 
 type Handler = (parsed: Parsed, out: (line: string) => void) => Promise<number>;
 
 // Command modules load lazily: `track` or `status` should not pay for BullMQ and fastify at start-up.
 const commands = (name: 'track' | 'untrack' | 'status' | 'list' | 'replay' | 'secret'): Handler => async (p, out) => (await import('./commands.js'))[name](p, out);
 
-const COMMANDS: Record<string, { options: Options; handler: Handler }> = {
-  run: { options: {}, handler: async (p) => (await import('./run.js')).run(p) },
-  track: { options: {}, handler: commands('track') },
-  untrack: { options: {}, handler: commands('untrack') },
-  status: { options: { json: { type: 'boolean' } }, handler: commands('status') },
-  list: { options: { status: { type: 'string' }, limit: { type: 'string' }, json: { type: 'boolean' } }, handler: commands('list') },
-  'replay-dead-letters': { options: { endpoint: { type: 'string' } }, handler: commands('replay') },
-  secret: { options: {}, handler: commands('secret') },
-  demo: { options: { count: { type: 'string' }, duration: { type: 'string' }, port: { type: 'string' } }, handler: async (p) => (await import('./demo.js')).demo(p) },
+const HANDLERS: Record<CommandName, Handler> = {
+  run: async (p) => (await import('./run.js')).run(p),
+  track: commands('track'),
+  untrack: commands('untrack'),
+  status: commands('status'),
+  list: commands('list'),
+  'replay-dead-letters': commands('replay'),
+  secret: commands('secret'),
+  demo: async (p) => (await import('./demo.js')).demo(p),
 };
 
 async function main(argv: string[]): Promise<number> {
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    out(HELP['main'] ?? '');
+    out(mainHelp());
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
     out(packageVersion());
     return EXIT.ok;
   }
-  const command = COMMANDS[name];
-  if (command === undefined) {
+  if (!isCommand(name)) {
     process.stderr.write(`LSYNC_ERR_USAGE: unknown command "${name}"; run lipsync-sync --help for the list\n`);
     return EXIT.usage;
   }
-  const parsed = parse(name, rest, command.options);
+  const parsed = parse(name, rest, parseOptions(name));
   if (parsed.values['help'] === true) {
-    out(HELP[name] ?? '');
+    out(commandHelp(name));
     return EXIT.ok;
   }
-  return command.handler(parsed, out);
+  return HANDLERS[name](parsed, out);
 }
 
 main(process.argv.slice(2)).then(

@@ -1,4 +1,4 @@
-import { generateSecret, signatureHeaders, verifyWebhook, WebhookVerificationError } from '../../src/index.js';
+import { generateSecret, signatureHeaders, verifyWebhook, WebhookVerificationError } from '../src/index.js';
 
 describe('package entry point', () => {
   it('lets a receiver verify what the daemon signs, and rejects a tampered body', () => {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/logger.js';
+import { createLogger } from '../src/logger.js';
 
 function capture(): { stream: Writable; lines: string[] } {
   const lines: string[] = [];
