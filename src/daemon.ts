@@ -122,7 +122,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     maxRequestsPerSecond: config.creatify.maxRequestsPerSecond,
     deps: pollDeps,
     logger,
-    extraHandlers: { discover: async (_job: Job) => discoverOnce({ client, store, redis, keys, terminalStatuses: pollDeps.terminalStatuses, logger }) },
+    extraHandlers: { discover: async (_job: Job) => discoverOnce({ client, store, terminalStatuses: pollDeps.terminalStatuses, maxRemembered: config.poll.discoverMaxRemembered, logger }) },
   });
   const webhooks = createWebhookPipeline({
     redis,
@@ -142,16 +142,18 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
 
   async function snapshot(): Promise<MetricsSnapshot> {
     const queues = [poll.queue, webhooks.queue];
-    const [trackedByStatus, deadLettersByEndpoint, last, ...counts] = await Promise.all([
+    const [trackedByStatus, deadLettersByEndpoint, last, discoveredIds, ...counts] = await Promise.all([
       store.statusCounts(),
       webhooks.deadLetters.count(),
       lastSuccessfulPoll(redis, keys),
+      store.discoveredCount(),
       ...queues.map((q) => q.getJobCounts(...QUEUE_STATES)),
     ]);
     return {
       trackedByStatus,
       deadLettersByEndpoint,
       lastSuccessfulPollSeconds: last === null ? null : last / 1000,
+      discoveredIds,
       queueJobs: queues.flatMap((q, i) => Object.entries(counts[i] ?? {}).map(([state, count]) => ({ queue: q.name, state, count }))),
     };
   }

@@ -21,6 +21,8 @@ export const DEFAULTS = {
   missingGraceCycles: 3,
   terminalStatuses: ['done', 'failed', 'rejected', 'cancelled'],
   discoverIntervalMs: 5 * 60 * SECOND,
+  /** ~100 bytes each in Redis: the discovered set stays under ~10 MB. */
+  discoverMaxRemembered: 100_000,
   terminalRetentionSeconds: 7 * 24 * 3600,
   webhookTimeoutMs: 15 * SECOND,
   retryScheduleSeconds: [1, 5, 30, 120, 600, 1800, 3600],
@@ -86,6 +88,8 @@ export const configSchema = z.strictObject({
       terminalStatuses: z.array(z.string().min(1)).min(1).default([...DEFAULTS.terminalStatuses]),
       discover: z.boolean().default(false),
       discoverIntervalMs: z.number().int().min(1000).default(DEFAULTS.discoverIntervalMs),
+      /** Bound of the discovered set; the ids the account listing stopped showing longest ago are forgotten first. */
+      discoverMaxRemembered: z.number().int().min(1).default(DEFAULTS.discoverMaxRemembered),
       /** How long a terminal lipsync's state is kept for `status` and dedupe after it leaves the pending set. */
       terminalRetentionSeconds: z.number().int().min(60).default(DEFAULTS.terminalRetentionSeconds),
     })

@@ -19,6 +19,8 @@ export interface MetricsSnapshot {
   queueJobs: Array<{ queue: string; state: string; count: number }>;
   /** Unix seconds of the last poll cycle that succeeded on any replica; null before the first one. */
   lastSuccessfulPollSeconds: number | null;
+  /** Ids remembered by discovery (bounded by poll.discoverMaxRemembered). */
+  discoveredIds: number;
 }
 
 export interface ScrapeGaugeOptions {
@@ -98,6 +100,17 @@ export function createScrapeGauges(options: ScrapeGaugeOptions) {
         const snapshot = await readSnapshot();
         this.reset();
         for (const { queue, state, count } of snapshot?.queueJobs ?? []) this.inc({ queue, state }, count);
+      },
+    }),
+    /** `discovered_ids`: the size of the bounded discovered set. */
+    discoveredIds: new Gauge({
+      name: name('discovered_ids'),
+      help: 'Ids remembered by discovery so they are not re-tracked (from Redis at scrape time; capped by poll.discoverMaxRemembered).',
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        if (snapshot) this.set(snapshot.discoveredIds);
+        else this.remove({});
       },
     }),
     /** `last_successful_poll_timestamp_seconds`. */

@@ -22,7 +22,7 @@ export interface Keys {
   cycleBatches: string;
   /** String written at first start; its absence later means Redis lost our data (src/store/epoch.ts). */
   epoch: string;
-  /** Ids first seen by discovery, to avoid re-tracking what was already handled. */
+  /** Sorted set of ids discovery has listed (score = ms last listed), capped by poll.discoverMaxRemembered. */
   discovered: string;
   /** Per endpoint: the event ids waiting for one lipsync, oldest first (delivery ordering). */
   deliveryFifo(endpoint: string, lipsyncId: string): string;

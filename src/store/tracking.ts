@@ -8,6 +8,8 @@ import { runScript } from './scripts.js';
 const WRITE_CHUNK = 1000;
 
 export type TrackCode = 'tracked' | 'already' | 'terminal';
+/** `known`: discovery listed this id before, so it is left alone (a team may have untracked it on purpose). */
+export type DiscoverCode = TrackCode | 'known';
 export type UntrackCode = 'untracked' | 'unknown';
 
 /** What `status` / `GET /v1/lipsyncs/{id}` shows: the last seen fields and when we saw them. */
@@ -55,9 +57,26 @@ export class TrackingStore {
   ) {}
 
   async track(ids: readonly string[], now = Date.now()): Promise<Map<string, TrackCode>> {
-    const out = new Map<string, TrackCode>();
+    return this.#track(ids, 0, now) as Promise<Map<string, TrackCode>>;
+  }
+
+  /**
+   * Discovery: tracks the ids not discovered before and remembers every one as discovered, in one atomic step
+   * per chunk. At most `maxRemembered` ids are remembered; those the listing showed longest ago are forgotten.
+   */
+  async trackDiscovered(ids: readonly string[], maxRemembered: number, now = Date.now()): Promise<Map<string, DiscoverCode>> {
+    return this.#track(ids, maxRemembered, now);
+  }
+
+  async discoveredCount(): Promise<number> {
+    return this.redis.zcard(this.keys.discovered);
+  }
+
+  async #track(ids: readonly string[], discoveredCap: number, now: number): Promise<Map<string, DiscoverCode>> {
+    const out = new Map<string, DiscoverCode>();
     for (const part of chunk(unique(ids), WRITE_CHUNK)) {
-      const codes = (await runScript(this.redis, 'trackIds', [this.keys.pending, this.keys.statusCounts, ...part.map(this.keys.state)], [now, new Date(now).toISOString(), ...part])) as TrackCode[];
+      const keys = [this.keys.pending, this.keys.statusCounts, this.keys.discovered, ...part.map(this.keys.state)];
+      const codes = (await runScript(this.redis, 'trackIds', keys, [now, new Date(now).toISOString(), discoveredCap, ...part])) as DiscoverCode[];
       part.forEach((id, i) => out.set(id, codes[i] ?? 'already'));
     }
     return out;

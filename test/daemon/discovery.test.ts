@@ -1,6 +1,7 @@
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { CreatifySimulator } from '../../src/simulator/server.js';
 import { uuid } from '../helpers/lipsync.js';
+import { parseExposition, valueOf } from '../helpers/prometheus.js';
 import { cleanupPrefix, REDIS_URL, uniquePrefix, waitUntil } from '../helpers/redis.js';
 import { silentLogger, testConfig } from './helpers.js';
 
@@ -28,6 +29,8 @@ describe('discovery (poll.discover: true)', () => {
     expect(await daemon.store.get(done)).toBeNull();
     expect(await daemon.store.get(failed)).toBeNull();
     expect(sim.requests.some((r) => r.ids === null)).toBe(true);
+    const exposition = parseExposition(await (await fetch(`${daemon.httpUrl}/metrics`)).text());
+    expect(valueOf(exposition, 'lipsync_sync_discovered_ids')).toBe(2);
 
     await daemon.store.untrack([running]);
     const late = uuid(5);

@@ -17,7 +17,7 @@ async function scrape(registry: Registry): Promise<Family[]> {
 const P = 'lipsync_sync_';
 
 function snapshotOf(partial: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
-  return { trackedByStatus: {}, deadLettersByEndpoint: {}, queueJobs: [], lastSuccessfulPollSeconds: null, ...partial };
+  return { trackedByStatus: {}, deadLettersByEndpoint: {}, queueJobs: [], lastSuccessfulPollSeconds: null, discoveredIds: 0, ...partial };
 }
 
 describe('createMetrics', () => {
@@ -43,6 +43,7 @@ describe('createMetrics', () => {
       [`${P}missing_total`]: 'COUNTER',
       [`${P}creatify_oversized_responses_total`]: 'COUNTER',
       [`${P}redis_data_lost_total`]: 'COUNTER',
+      [`${P}discovered_ids`]: 'GAUGE',
       [`${P}snapshot_errors_total`]: 'COUNTER',
     });
   });
@@ -122,6 +123,7 @@ describe('createMetrics', () => {
           { queue: 'lsync-poll', state: 'active', count: 1 },
         ],
         lastSuccessfulPollSeconds: 1_767_225_600,
+        discoveredIds: 7,
       }),
       snapshotOf({
         trackedByStatus: { running: 1 },
@@ -147,6 +149,7 @@ describe('createMetrics', () => {
     expect(valueOf(first, `${P}queue_jobs`, { queue: 'lsync-webhooks', state: 'waiting' })).toBe(5);
     expect(valueOf(first, `${P}queue_jobs`, { queue: 'lsync-poll', state: 'active' })).toBe(1);
     expect(valueOf(first, `${P}last_successful_poll_timestamp_seconds`)).toBe(1_767_225_600);
+    expect(valueOf(first, `${P}discovered_ids`)).toBe(7);
 
     const second = await scrape(m.registry);
     expect(valueOf(second, `${P}tracked_lipsyncs`, { status: 'running' })).toBe(1);
