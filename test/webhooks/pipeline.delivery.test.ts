@@ -4,7 +4,7 @@ import { replayDeadLetters } from '../../src/webhooks/replay.js';
 import { verifyWebhook } from '../../src/webhooks/verify.js';
 import { WebhookReceiver } from '../helpers/receiver.js';
 import { waitUntil } from '../helpers/redis.js';
-import { completedOnSight, lipsyncEvents, PipelineHarness, RecordingObserver, SECRET_A, SECRET_B, sleep, webhookId } from './fixtures/pipeline-harness.js';
+import { completedOnSight, lipsyncEvents, PipelineHarness, RecordingObserver, SECRET_A, SECRET_B, webhookId } from './fixtures/pipeline-harness.js';
 
 let h: PipelineHarness;
 let receiver: WebhookReceiver;
@@ -64,8 +64,8 @@ describe('webhook pipeline delivery', () => {
     await h.append(events);
 
     await receiver.waitFor(3, 5000);
+    // Idle means no event or job is left that could still deliver: every request has been recorded.
     await h.waitIdle(pipeline);
-    await sleep(100);
     expect(requestsTo('a').map((r) => JSON.parse(r.body).type)).toEqual(['lipsync.completed']);
     expect(requestsTo('b').map((r) => JSON.parse(r.body).type)).toEqual(['lipsync.tracked', 'lipsync.completed']);
   });
@@ -154,8 +154,8 @@ describe('webhook pipeline delivery', () => {
     // The operator runs it again, from the CLI this time.
     const config = { webhooks: [endpoint('a', { maxAttempts: 1 })], delivery: { retryScheduleSeconds: [0.05], concurrency: 1 } };
     expect(await replayDeadLetters({ config, keys: h.keys, redis: h.redis }, 'a')).toEqual({ replayed: 1, skipped: [] });
+    // Idle means no event or job is left that could still deliver: a second copy would be recorded by now.
     await h.waitIdle(pipeline);
-    await sleep(200);
     expect(receiver.requests.map(webhookId)).toEqual([event!.id, event!.id]);
     expect(await pipeline.deadLetters.count()).toEqual({ a: 0 });
   });
