@@ -13,6 +13,7 @@ import { benchPipeline } from './pipeline-bench.js';
 import { benchLatency } from './latency-bench.js';
 import { benchTracking } from './tracking-bench.js';
 import { benchSimulator } from './simulator-bench.js';
+import { benchMemory } from './memory-bench.js';
 import { fmt, line } from './stats.js';
 
 const SECTIONS: Record<string, () => Promise<void> | void> = {
@@ -25,6 +26,7 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   '5': benchLatency,
   '6': benchTracking,
   '7': benchSimulator,
+  '8': benchMemory,
 };
 
 async function main(): Promise<number> {
