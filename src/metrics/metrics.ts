@@ -57,111 +57,45 @@ export function createMetrics(options: MetricsOptions = {}) {
   const webhookEndpoints = options.webhookEndpoints ?? [];
   const name = (suffix: string): string => `${METRIC_PREFIX}${suffix}`;
 
+  const counter = <L extends string = never>(suffix: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
+    new Counter({ name: name(suffix), help, labelNames, registers });
+  const histogram = <L extends string = never>(suffix: string, help: string, buckets: number[], labelNames: readonly L[] = []): Histogram<L> =>
+    new Histogram({ name: name(suffix), help, buckets, labelNames, registers });
+
   if (options.collectDefaults ?? true) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
 
   const metrics = {
     registry,
     /** `polls_total{outcome}`: one per poll batch (see PollOutcome). */
-    polls: new Counter({
-      name: name('polls_total'),
-      help: 'Poll batches against Creatify by outcome (ok, error, rate_limited).',
-      labelNames: ['outcome'] as const,
-      registers,
-    }),
+    polls: counter('polls_total', 'Poll batches against Creatify by outcome (ok, error, rate_limited).', ['outcome']),
     /** `poll_cycle_duration_seconds`. */
-    pollCycleDuration: new Histogram({
-      name: name('poll_cycle_duration_seconds'),
-      help: 'Wall time of one poll cycle over the pending set, in seconds.',
-      buckets: POLL_CYCLE_BUCKETS,
-      registers,
-    }),
+    pollCycleDuration: histogram('poll_cycle_duration_seconds', 'Wall time of one poll cycle over the pending set, in seconds.', POLL_CYCLE_BUCKETS),
     /** `creatify_requests_total{code}`: the HTTP status as a string, or `network` / `timeout`. */
-    creatifyRequests: new Counter({
-      name: name('creatify_requests_total'),
-      help: 'Requests to the Creatify API by HTTP status code, or network / timeout.',
-      labelNames: ['code'] as const,
-      registers,
-    }),
+    creatifyRequests: counter('creatify_requests_total', 'Requests to the Creatify API by HTTP status code, or network / timeout.', ['code']),
     /** `creatify_request_duration_seconds`. */
-    creatifyRequestDuration: new Histogram({
-      name: name('creatify_request_duration_seconds'),
-      help: 'Duration of Creatify API requests, in seconds.',
-      buckets: CREATIFY_REQUEST_BUCKETS,
-      registers,
-    }),
+    creatifyRequestDuration: histogram('creatify_request_duration_seconds', 'Duration of Creatify API requests, in seconds.', CREATIFY_REQUEST_BUCKETS),
     /** `creatify_oversized_responses_total`: answers refused for exceeding creatify.maxResponseBytes. */
-    creatifyOversizedResponses: new Counter({
-      name: name('creatify_oversized_responses_total'),
-      help: 'Creatify answers refused because they exceeded creatify.maxResponseBytes.',
-      registers,
-    }),
+    creatifyOversizedResponses: counter('creatify_oversized_responses_total', 'Creatify answers refused because they exceeded creatify.maxResponseBytes.'),
     /** `redis_data_lost_total`: times this replica found Redis without the data set it was working on. */
-    redisDataLost: new Counter({
-      name: name('redis_data_lost_total'),
-      help: 'Times this replica found Redis had lost its data (epoch key missing or replaced): tracked ids and queued deliveries from before are gone.',
-      registers,
-    }),
+    redisDataLost: counter('redis_data_lost_total', 'Times this replica found Redis had lost its data (epoch key missing or replaced): tracked ids and queued deliveries from before are gone.'),
     /** `transitions_total{from,to}`: status labels (shared statusLabel), `from` is `none` at first sighting. */
-    transitions: new Counter({
-      name: name('transitions_total'),
-      help: 'Lipsync status transitions (lower-cased statuses; from="none" at first sighting).',
-      labelNames: ['from', 'to'] as const,
-      registers,
-    }),
+    transitions: counter('transitions_total', 'Lipsync status transitions (lower-cased statuses; from="none" at first sighting).', ['from', 'to']),
     /** `events_total{type}`: one per change event recorded. */
-    events: new Counter({
-      name: name('events_total'),
-      help: 'Change events recorded, by event type.',
-      labelNames: ['type'] as const,
-      registers,
-    }),
+    events: counter('events_total', 'Change events recorded, by event type.', ['type']),
     /** `failures_total{reason_class}`: the class from classifyFailure. */
-    failures: new Counter({
-      name: name('failures_total'),
-      help: 'Lipsyncs that failed, by class of failed_reason.',
-      labelNames: ['reason_class'] as const,
-      registers,
-    }),
+    failures: counter('failures_total', 'Lipsyncs that failed, by class of failed_reason.', ['reason_class']),
     /** `webhook_deliveries_total{endpoint,outcome}`: endpoint is the configured name, never the URL. */
-    webhookDeliveries: new Counter({
-      name: name('webhook_deliveries_total'),
-      help: 'Webhook delivery attempts by endpoint and outcome (delivered, retry, gone, dead_lettered).',
-      labelNames: ['endpoint', 'outcome'] as const,
-      registers,
-    }),
+    webhookDeliveries: counter('webhook_deliveries_total', 'Webhook delivery attempts by endpoint and outcome (delivered, retry, gone, dead_lettered).', ['endpoint', 'outcome']),
     /** `webhook_delivery_duration_seconds{endpoint}`. */
-    webhookDeliveryDuration: new Histogram({
-      name: name('webhook_delivery_duration_seconds'),
-      help: 'Duration of webhook delivery attempts, in seconds.',
-      labelNames: ['endpoint'] as const,
-      buckets: WEBHOOK_DELIVERY_BUCKETS,
-      registers,
-    }),
+    webhookDeliveryDuration: histogram('webhook_delivery_duration_seconds', 'Duration of webhook delivery attempts, in seconds.', WEBHOOK_DELIVERY_BUCKETS, ['endpoint']),
     /** `malformed_items_total`: list items that failed validation. */
-    malformedItems: new Counter({
-      name: name('malformed_items_total'),
-      help: 'Items of a Creatify list answer that failed validation and were skipped.',
-      registers,
-    }),
+    malformedItems: counter('malformed_items_total', 'Items of a Creatify list answer that failed validation and were skipped.'),
     /** `missing_total`: IDs asked for and absent from Creatify's answer, one per ID per cycle. */
-    missing: new Counter({
-      name: name('missing_total'),
-      help: 'Tracked IDs absent from the Creatify answer that asked for them, counted per poll.',
-      registers,
-    }),
+    missing: counter('missing_total', 'Tracked IDs absent from the Creatify answer that asked for them, counted per poll.'),
     /** `unreadable_items_total`: asked ids answered with an item the daemon cannot read, one per ID per cycle. */
-    unreadableItems: new Counter({
-      name: name('unreadable_items_total'),
-      help: 'Answered items whose id was readable but a field the daemon reads (status, progress, failed_reason) was not, counted per poll.',
-      registers,
-    }),
+    unreadableItems: counter('unreadable_items_total', 'Answered items whose id was readable but a field the daemon reads (status, progress, failed_reason) was not, counted per poll.'),
     /** `answer_oddities_total{kind}`: see ANSWER_ODDITY_KINDS. */
-    answerOddities: new Counter({
-      name: name('answer_oddities_total'),
-      help: 'Answer items ignored or skipped: unexpected (not asked for), duplicated (same id twice), stale (older than the stored state).',
-      labelNames: ['kind'] as const,
-      registers,
-    }),
+    answerOddities: counter('answer_oddities_total', 'Answer items ignored or skipped: unexpected (not asked for), duplicated (same id twice), stale (older than the stored state).', ['kind']),
     /** Scrape-time gauges, filled from the snapshot; setting them directly is overwritten at the next scrape. */
     ...createScrapeGauges({
       registers,
