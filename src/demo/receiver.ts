@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import type { ChangeEvent } from '../events/types.js';
 import { verifyWebhook } from '../webhooks/verify.js';
-import { messageOf } from '../errors.js';
 
 /** The demo's webhook endpoint: verifies each signature like a real receiver would, then prints the event. */
 export class DemoReceiver {
@@ -19,7 +18,7 @@ export class DemoReceiver {
         try {
           verifyWebhook({ secret, headers: req.headers, body });
         } catch (err) {
-          logger.error({ err: messageOf(err) }, 'webhook signature rejected');
+          logger.error({ err }, 'webhook signature rejected');
           res.writeHead(400).end();
           return;
         }

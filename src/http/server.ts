@@ -5,6 +5,7 @@ import { isLsyncError, LsyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { accessFor, authorize, type ApiTokens } from './auth.js';
+import { isRedisUnavailable, type Redis } from '../store/redis.js';
 
 export const MAX_IDS_PER_CALL = 10_000;
 /** 10,000 UUIDs as JSON are ~400 KB; 1 MiB leaves room and still refuses abuse with 413. */
@@ -54,7 +55,7 @@ const replayBody = z.strictObject({ endpoint: z.string().min(1).optional() }).op
 export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
 
-  app.setErrorHandler((err, _request, reply) => sendError(reply, err, deps.logger));
+  app.setErrorHandler((err, _request, reply) => sendError(reply, err, deps.logger, deps.store.redis));
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'LSYNC_ERR_NOT_FOUND', field: null, message: `no route ${request.method} ${request.url}` }));
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -140,7 +141,7 @@ interface FastifyLikeError {
   message: string;
 }
 
-function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyReply {
+function sendError(reply: FastifyReply, err: unknown, logger: Logger, redis: Redis): FastifyReply {
   if (isLsyncError(err)) {
     return reply.code(err.httpStatus).send({ error: err.code, field: err.field ?? null, message: err.message });
   }
@@ -150,8 +151,7 @@ function sendError(reply: FastifyReply, err: unknown, logger: Logger): FastifyRe
     return reply.code(e.statusCode).send({ error: 'LSYNC_ERR_USAGE', field: 'body', message: e.message });
   }
   // Anything else reaching here is Redis being unreachable or a bug; neither is the caller's fault.
-  const redisDown = /Connection is closed|ECONNREFUSED|max retries|Stream isn't writeable|enableOfflineQueue/i.test(e.message);
-  logger.error({ err: e.message }, 'HTTP request failed');
-  if (redisDown) return reply.code(503).send({ error: 'LSYNC_ERR_REDIS_UNAVAILABLE', field: null, message: 'Redis is unreachable; retry later' });
+  logger.error({ err }, 'HTTP request failed');
+  if (isRedisUnavailable(err, redis)) return reply.code(503).send({ error: 'LSYNC_ERR_REDIS_UNAVAILABLE', field: null, message: 'Redis is unreachable; retry later' });
   return reply.code(500).send({ error: 'LSYNC_ERR_INTERNAL', field: null, message: 'internal error; see the daemon log' });
 }

@@ -42,6 +42,20 @@ export async function connectRedis(redis: Redis, url: string, timeoutMs = 5000):
   }
 }
 
+/** Socket error codes that mean Redis cannot be reached (not that a command was wrong). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE']);
+
+/**
+ * Whether a failed command failed because Redis is unreachable: the client is not connected (ioredis rejects
+ * offline and flushed commands with plain Errors, so its status is the reliable signal, not the message), a
+ * socket error code, or ioredis' MaxRetriesPerRequestError.
+ */
+export function isRedisUnavailable(err: unknown, redis: Redis): boolean {
+  if (redis.status !== 'ready') return true;
+  const e = err as { code?: unknown; name?: unknown } | null;
+  return (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) || e?.name === 'MaxRetriesPerRequestError';
+}
+
 /** redis://user:password@host → redis://user:***@host, for messages and logs. */
 export function redactUrl(url: string): string {
   try {

@@ -45,7 +45,7 @@ export class PollQueue {
     const { keys, connection } = options;
     this.queue = new Queue(keys.pollQueue, { connection, prefix: keys.bullPrefix });
     // Without a listener BullMQ prints every reconnect error to the console; readiness reports the outage.
-    this.queue.on('error', (err) => options.logger.debug({ err: err.message }, 'poll queue redis error'));
+    this.queue.on('error', (err) => options.logger.debug({ err }, 'poll queue redis error'));
     this.worker = new Worker(keys.pollQueue, (job) => this.#process(job), {
       connection,
       prefix: keys.bullPrefix,
@@ -54,9 +54,9 @@ export class PollQueue {
       autorun: false,
     });
     this.worker.on('failed', (job, err) => {
-      options.logger.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'poll job failed');
+      options.logger.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'poll job failed');
     });
-    this.worker.on('error', (err) => options.logger.error({ err: err.message }, 'poll worker error'));
+    this.worker.on('error', (err) => options.logger.error({ err }, 'poll worker error'));
   }
 
   /** Idempotent: every replica upserts the same scheduler id, so there is one tick per interval. */

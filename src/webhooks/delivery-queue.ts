@@ -96,7 +96,7 @@ export class DeliveryQueue {
     this.#ownsDeliverer = options.deliverer === undefined;
     this.#observer = options.observer ?? NOOP_DELIVERY_OBSERVER;
     this.queue = new Queue<DeliveryJobData>(keys.webhookQueue, { connection, prefix: keys.bullPrefix });
-    this.queue.on('error', (err) => logger.debug({ err: err.message }, 'webhook queue redis error'));
+    this.queue.on('error', (err) => logger.debug({ err }, 'webhook queue redis error'));
     this.handoff = new DeliveryHandoff({ redis: options.redis, keys, queue: this.queue, endpoints: options.endpoints, retryScheduleSeconds: options.retryScheduleSeconds });
     this.worker = new Worker<DeliveryJobData, DeliveryJobResult>(keys.webhookQueue, (job, token) => this.#process(job, token), {
       connection,
@@ -111,7 +111,7 @@ export class DeliveryQueue {
           nextDelayMs(attemptsMade, this.handoff.scheduleFor(isJobData(job?.data) ? job.data.endpoint : ''), err instanceof DeliveryRetryError ? err.retryAfterMs : null),
       },
     });
-    this.worker.on('error', (err) => logger.error({ err: err.message }, 'webhook worker error'));
+    this.worker.on('error', (err) => logger.error({ err }, 'webhook worker error'));
   }
 
   start(): void {

@@ -5,7 +5,6 @@ import type { Logger } from 'pino';
 import type { Keys } from '../store/keys.js';
 import type { WebhookEndpoint } from './deliver.js';
 import type { DeliveryHandoff } from './handoff.js';
-import { messageOf } from '../errors.js';
 import { STREAM_FIELDS } from '../events/stream.js';
 
 const SECOND = 1000;
@@ -177,7 +176,7 @@ export class Dispatcher {
           try {
             await step.run();
           } catch (err) {
-            logger.error({ streamId: step.streamId, err: messageOf(err) }, 'webhook hand-off failed; the entry stays pending and is retried');
+            logger.error({ streamId: step.streamId, err }, 'webhook hand-off failed; the entry stays pending and is retried');
             // The rest of this FIFO's chain waits too: a later event of the lipsync must not overtake this one.
             for (const later of chain.slice(index)) failed.add(later.streamId);
             return;
@@ -221,7 +220,7 @@ export class Dispatcher {
         if (this.#stopping) break;
         // The stream (and with it the group) was deleted: recreate both on the next round.
         if (err instanceof Error && err.message.startsWith('NOGROUP')) this.#groupReady = false;
-        logger.error({ err: messageOf(err) }, 'webhook dispatcher error; retrying');
+        logger.error({ err }, 'webhook dispatcher error; retrying');
         this.#retryOwnPending = true;
         await sleep(DISPATCHER_DEFAULTS.errorPauseMs);
       }
