@@ -11,8 +11,8 @@ import { createMetrics, metricsText, type Metrics, type MetricsSnapshot } from '
 import { metricsSyncObserver } from './metrics/sync-observer.js';
 import { CreatifySimulator } from './simulator/server.js';
 import { keysFor, type Keys } from './store/keys.js';
-import { EpochWatch } from './store/epoch.js';
-import { checkEviction } from './store/eviction.js';
+import { describeLoss, EpochWatch } from './store/epoch.js';
+import { checkEviction, SAFE_POLICY } from './store/eviction.js';
 import { connectRedis, createRedis } from './store/redis.js';
 import { TrackingStore } from './store/tracking.js';
 import { lastSuccessfulPoll } from './sync/cycle.js';
@@ -54,7 +54,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     redis.disconnect();
     throw err;
   });
-  if (eviction.policy !== 'noeviction') logger.warn({ eviction: eviction.detail }, 'Redis may lose keys');
+  if (eviction.policy !== SAFE_POLICY) logger.warn({ eviction: eviction.detail }, 'Redis may lose keys');
   // BullMQ needs its own connection with maxRetriesPerRequest null (blocking commands).
   const bull = new Redis(config.redis.url, { maxRetriesPerRequest: null, connectionName: 'lipsync-sync-bull' });
   bull.on('error', (err: Error) => logger.debug({ err: err.message }, 'bullmq redis connection error'));
@@ -82,7 +82,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
 
   const epoch = new EpochWatch(redis, keys, (loss) => {
     metrics.redisDataLost.inc();
-    logger.error({ epochKey: keys.epoch, previousEpoch: loss.previous }, 'Redis came back without our data (epoch key missing or replaced): ids tracked and deliveries queued before now are lost; re-track them and check receivers for gaps');
+    logger.error({ epochKey: keys.epoch, previousEpoch: loss.previous }, describeLoss(loss));
   });
   await epoch.check();
 
@@ -172,7 +172,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     await epoch.check().catch(() => undefined); // a failure here is Redis trouble, reported by the checks around it
     const loss = epoch.lastLoss;
     // Reported, not blocking: the replica works again on the emptied Redis; the loss must still not look healthy.
-    if (loss !== null) checks['redis_data'] = { ok: false, blocking: false, detail: `Redis came back without our data at ${new Date(loss.at).toISOString()}: ids tracked and deliveries queued before then are lost` };
+    if (loss !== null) checks['redis_data'] = { ok: false, blocking: false, detail: describeLoss(loss) };
     const scheduler = await poll.queue.getJobScheduler(SCHEDULER_ID).catch(() => undefined);
     checks['scheduler'] = scheduler ? { ok: true } : { ok: false, detail: `job scheduler ${SCHEDULER_ID} is missing` };
     const last = await lastSuccessfulPoll(redis, keys);

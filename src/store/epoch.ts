@@ -37,6 +37,11 @@ export interface DataLoss {
   previous: string;
 }
 
+/** One line for the error log and readiness. */
+export function describeLoss(loss: DataLoss): string {
+  return `Redis came back without our data at ${new Date(loss.at).toISOString()} (epoch key missing or replaced): ids tracked and deliveries queued before then are lost; re-track them and check receivers for gaps`;
+}
+
 /** Remembers the epoch this process works on and reports when Redis no longer holds it. */
 export class EpochWatch {
   #known: string | null = null;

@@ -65,7 +65,7 @@ describe('a Redis that comes back empty', () => {
       return r.body.checks['redis_data'] && r.status === 200 ? r : null;
     }, 'readiness to report the loss once healed');
     expect(after.body.status).toBe('degraded');
-    expect(after.body.checks['redis_data']).toMatchObject({ ok: false, blocking: false, detail: expect.stringMatching(/^Redis came back without our data at \d{4}-.*lost$/) });
+    expect(after.body.checks['redis_data']).toMatchObject({ ok: false, blocking: false, detail: expect.stringMatching(/^Redis came back without our data at \d{4}-.*re-track them/) });
     expect(await dataLostTotal()).toBe(1);
     const errors = lines.filter((l) => l.level === 50 && /Redis came back without our data/.test(l.msg));
     expect(errors).toHaveLength(1);

@@ -1,4 +1,4 @@
-import { classifyEpoch, EpochWatch, newEpoch, type DataLoss } from '../../src/store/epoch.js';
+import { classifyEpoch, describeLoss, EpochWatch, newEpoch, type DataLoss } from '../../src/store/epoch.js';
 import { keysFor } from '../../src/store/keys.js';
 import { cleanupPrefix, newRedis, uniquePrefix } from '../helpers/redis.js';
 
@@ -18,6 +18,12 @@ describe('classifyEpoch', () => {
     expect(classifyEpoch('e1', 'e1', false)).toBe('same');
     expect(classifyEpoch('e1', 'e2', true)).toBe('lost');
     expect(classifyEpoch('e1', 'e2', false)).toBe('lost');
+  });
+
+  it('describes a loss in one line with its time and what to do', () => {
+    expect(describeLoss({ at: Date.UTC(2026, 0, 2, 3, 4, 5), previous: 'e1' })).toBe(
+      'Redis came back without our data at 2026-01-02T03:04:05.000Z (epoch key missing or replaced): ids tracked and deliveries queued before then are lost; re-track them and check receivers for gaps',
+    );
   });
 
   it('makes a new epoch per call, led by its creation time', () => {
