@@ -116,19 +116,3 @@ export function rewriteAnswer(kind: FaultKind, items: readonly Item[], rng: Rng,
       return { body: JSON.stringify(items), answered: ids, count: 0 };
   }
 }
-
-/** Loose types on fields the daemon never diffs, plus `progress` as a number (SPEC: compare its string form). */
-export const LOOSE_TYPES: ReadonlyArray<(item: Item) => void> = [
-  (o) => {
-    o['progress'] = Number(o['progress']);
-  },
-  (o) => {
-    o['video_thumbnail'] = null;
-  },
-  (o) => {
-    o['duration'] = null;
-  },
-  (o) => {
-    o['credits_used'] = 1.5;
-  },
-];

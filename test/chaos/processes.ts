@@ -2,10 +2,11 @@
  * The real processes of a chaos run: a private redis-server with AOF that can be SIGKILLed and restarted on
  * the same port and data, and daemon replicas (`node dist/cli/main.js run`).
  * Invariant: every child spawned here is in `children` until it exits, and `killAllNow()` (called from the
- * harness's exit handlers) SIGKILLs whatever is left, so no way out of the suite leaves a process behind.
+ * harness's exit handlers) SIGKILLs whatever is left and removes the temp dirs, so no way out of the suite
+ * leaves a process (or a Redis data dir) behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../../bench/stats.js';
@@ -22,8 +23,18 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+const tempDirs = new Set<string>();
+
+/** `dir` is removed by killAllNow() unless the run ends normally first (CHAOS_KEEP keeps it for the logs). */
+export function removeOnExit(dir: string): () => void {
+  tempDirs.add(dir);
+  return () => tempDirs.delete(dir);
+}
+
+/** Synchronous, for `process.on('exit')`: SIGKILL every child still running and remove the temp dirs. */
 export function killAllNow(): void {
   for (const child of children) child.kill('SIGKILL');
+  if (process.env['CHAOS_KEEP'] === undefined) for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 }
 
 function exited(child: ChildProcess): Promise<void> {

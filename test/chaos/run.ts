@@ -12,9 +12,8 @@ import { createRng, pick, type Rng } from '../../src/simulator/timeline.js';
 import { generateSecret } from '../../src/webhooks/secret.js';
 import { ChaosEndpoint } from './endpoint.js';
 import { parseExposition, valueOf } from '../helpers/prometheus.js';
-import { LOOSE_TYPES } from './faults.js';
 import { percentile, sleep, waitFor } from '../../bench/stats.js';
-import { ChaosRedis, Replica } from './processes.js';
+import { ChaosRedis, Replica, removeOnExit } from './processes.js';
 import { buildScript, expectedEvents, stepAt, terminalAt, type ExpectedEvent, type ScriptedLipsync, type ScriptedStep } from './script.js';
 import { Upstream } from './upstream.js';
 import { judgeEndpoint, longestPollGap, mergeVerdicts, type DeliveryVerdict, type PollWindow } from './verdict.js';
@@ -66,6 +65,9 @@ export interface ScenarioResult {
   seconds: number;
 }
 
+/** The simulator's item drift on fields the daemon does not diff, plus `progress` as a number. */
+const LOOSE_TYPES = ['progressNumber', 'nullMedia', 'fractionalCredits'] as const;
+
 const API_TOKEN = 'chaos-api-token-0123456789abcdef';
 
 /** Short retry schedule: a receiver down for "minutes" is down for seconds here, and ~80 s of attempts cover it. */
@@ -74,6 +76,7 @@ export const CHAOS_RETRY_SCHEDULE = [0.5, 1, ...Array<number>(40).fill(2)];
 export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number): Promise<ScenarioResult> {
   const began = Date.now();
   const dir = await mkdtemp(join(tmpdir(), `chaos-${spec.name.replace(/\W+/g, "-")}-`));
+  const forgetDir = removeOnExit(dir);
   const redis = new ChaosRedis(dir);
   const simulator = new CreatifySimulator({ seed });
   const endpoints = ['alpha', 'beta'].map((name) => new ChaosEndpoint(name, generateSecret()));
@@ -108,7 +111,7 @@ export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number
     const script = buildScript({ seed, count: sizes.lipsyncs, startMs: startedAt, holdMs: spec.holdMs, spreadMs: Math.min(spec.holdMs, 5000), short: sizes.short, requeueRate: spec.requeueRate });
     for (const lipsync of script) {
       apply(simulator, lipsync.id, lipsync.steps[0] as ScriptedStep);
-      if (rng() < spec.looseTypeRate) simulator.setMalformed(lipsync.id, pick(rng, LOOSE_TYPES));
+      if (rng() < spec.looseTypeRate) simulator.forceFault(lipsync.id, pick(rng, LOOSE_TYPES));
     }
     await track(replicas[0] as Replica, script.map((l) => l.id));
     const trackedAt = Date.now();
@@ -145,6 +148,7 @@ export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number
     await Promise.allSettled([upstream?.stop(), simulator.stop(), ...endpoints.map((e) => e.stop()), redis.stop()]);
     if (process.env['CHAOS_KEEP'] === undefined) await rm(dir, { recursive: true, force: true });
     else console.error(`chaos: ${spec.name} logs kept in ${dir}`);
+    forgetDir();
   }
 }
 

@@ -4,7 +4,8 @@
  * Invariant: every step is held at least `holdMs`, so a daemon that polls each moving id at least once per
  * `holdMs` sees every step, and every expected event below is one it must deliver.
  */
-import { buildSteps, createRng, pick, randomInt, randomUuidV4, type Rng, type TimelineStep } from '../../src/simulator/timeline.js';
+import { requeueSteps } from '../../src/simulator/faults.js';
+import { buildSteps, createRng, randomInt, randomUuidV4, type Rng, type TimelineStep } from '../../src/simulator/timeline.js';
 
 export interface ScriptedStep extends TimelineStep {
   /** Unix ms at which the simulator starts answering this step. */
@@ -14,7 +15,10 @@ export interface ScriptedStep extends TimelineStep {
 export interface ScriptedLipsync {
   id: string;
   steps: ScriptedStep[];
-  /** The job was requeued once (running → in_queue → running): a repeated transition that must be delivered twice. */
+  /**
+   * The job was requeued once (the simulator's requeueSteps: running → in_queue → running from the start), so
+   * `in_queue → running` happens twice with the same fields: each must be delivered, under its own id.
+   */
   requeued: boolean;
 }
 
@@ -52,19 +56,6 @@ function shortSteps(rng: Rng): TimelineStep[] {
   return [{ status: 'pending', progress: '0', failed_reason: null }, { status: 'in_queue', progress: '0', failed_reason: null }, ...running, final];
 }
 
-/**
- * running → in_queue → running again from the first running step: the second `in_queue → running` has the
- * same before/after fields as the first, which is exactly the change an id hashed from fields would drop.
- */
-function requeue(steps: TimelineStep[], rng: Rng): TimelineStep[] {
-  const running = steps.map((s, i) => (s.status === 'running' ? i : -1)).filter((i) => i >= 0);
-  const first = running[0];
-  if (first === undefined) return steps;
-  const at = pick(rng, running);
-  const queued = steps.find((s) => s.status === 'in_queue') ?? { status: 'in_queue', progress: '0', failed_reason: null };
-  return [...steps.slice(0, at + 1), { ...queued }, ...steps.slice(first, at + 1), ...steps.slice(at + 1)];
-}
-
 export function buildScript(options: ScriptOptions): ScriptedLipsync[] {
   const rng = createRng(options.seed);
   const script: ScriptedLipsync[] = [];
@@ -72,7 +63,7 @@ export function buildScript(options: ScriptOptions): ScriptedLipsync[] {
     const id = randomUuidV4(rng);
     const base = options.short ? shortSteps(rng) : buildSteps(rng);
     const requeued = rng() < options.requeueRate && base.some((s) => s.status === 'running');
-    const steps = requeued ? requeue(base, rng) : base;
+    const steps = requeued ? requeueSteps(base) : base;
     const offset = n === 0 ? 0 : randomInt(rng, 0, options.spreadMs);
     script.push({
       id,
