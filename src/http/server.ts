@@ -56,7 +56,7 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES, logger: false, return503OnClosing: true });
 
   app.setErrorHandler((err, _request, reply) => sendError(reply, err, deps.logger, deps.store.redis));
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: 'LSYNC_ERR_NOT_FOUND', field: null, message: `no route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler(notFound);
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
@@ -80,6 +80,8 @@ export function buildHttpServer(deps: HttpDeps): FastifyInstance {
  */
 function v1Routes(v1: FastifyInstance, deps: HttpDeps): void {
   v1.addHook('onRequest', async (request: FastifyRequest) => authorize(request.headers.authorization, deps.tokens, accessFor(request.method)));
+  // Scoped here so the hook runs for unknown /v1 paths too: without a token nobody learns which routes exist.
+  v1.setNotFoundHandler(notFound);
 
   v1.post('/lipsyncs', async (request, reply) => {
     const { ids } = parse(trackBody, request.body, 'body');
@@ -123,6 +125,10 @@ function v1Routes(v1: FastifyInstance, deps: HttpDeps): void {
     const body = parse(replayBody, request.body ?? undefined, 'body');
     return deps.replayDeadLetters(body?.endpoint);
   });
+}
+
+function notFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.code(404).send({ error: 'LSYNC_ERR_NOT_FOUND', field: null, message: `no route ${request.method} ${request.url}` });
 }
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, where: string): T {

@@ -103,6 +103,12 @@ describe('HTTP API (real HTTP, real Redis)', () => {
     expect(replays).toEqual([]);
   });
 
+  it('answers unknown /v1 paths with 401 without a token and 404 with one', async () => {
+    expect(await call('/v1/nothing-here', { token: null })).toMatchObject({ status: 401, body: { error: 'LSYNC_ERR_UNAUTHORIZED' } });
+    expect(await call('/v1/nothing-here', { token: READ_TOKEN })).toMatchObject({ status: 404, body: { error: 'LSYNC_ERR_NOT_FOUND' } });
+    expect(await call('/nothing-here', { token: null })).toMatchObject({ status: 404, body: { error: 'LSYNC_ERR_NOT_FOUND' } });
+  });
+
   it('closes every /v1 route, reads too, when no API token is configured', async () => {
     for (const token of [null, READ_TOKEN, TOKEN]) {
       const res = await call('/v1/lipsyncs', { token, url: baseNoToken });
