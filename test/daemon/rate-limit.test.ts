@@ -1,7 +1,7 @@
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { CreatifySimulator } from '../../src/simulator/server.js';
 import { uuid } from '../helpers/lipsync.js';
-import { cleanupPrefix, REDIS_URL, uniquePrefix } from '../helpers/redis.js';
+import { cleanupPrefix, REDIS_URL, uniquePrefix, waitUntil } from '../helpers/redis.js';
 import { silentLogger, testConfig } from './helpers.js';
 
 const prefix = uniquePrefix('ratelimit');
@@ -23,7 +23,8 @@ describe('creatify.maxRequestsPerSecond', () => {
     daemons.push(...(await Promise.all([0, 1].map(() => startDaemon(config, silentLogger, { creatifyBaseUrl: baseUrl })))));
     await daemons[0]?.store.track(ids);
     const windowMs = 3000;
-    await new Promise((r) => setTimeout(r, windowMs + 500));
+    // The limiter keeps requests coming: wait for one past the window, then the window is complete.
+    await waitUntil(() => sim.requests.length > 0 && (sim.requests.at(-1)?.at ?? 0) >= (sim.requests[0]?.at ?? 0) + windowMs, 'requests spanning the window', 15_000);
     const first = sim.requests[0]?.at ?? 0;
     const inWindow = sim.requests.filter((r) => r.at >= first && r.at < first + windowMs).length;
     // BullMQ's limiter allows 5 per fixed 1 s window: at most 5 × 4 windows can touch a 3 s span. Unlimited,

@@ -3,6 +3,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { lipsyncSchema, parseListResponse } from '../../src/creatify/schema.js';
 import { CreatifySimulator, type SimulatorOptions } from '../../src/simulator/server.js';
+import { waitUntil } from '../helpers/redis.js';
 
 const A = '3c90c3cc-0d44-4b50-8888-8dd25736052a';
 const B = '11111111-2222-4333-8444-555555555555';
@@ -358,7 +359,8 @@ describe('CreatifySimulator', () => {
       () => 'answered',
       () => 'cut',
     );
-    await new Promise((r) => setTimeout(r, 50));
+    // Recorded on arrival, before the latency wait: the request is now held by the server.
+    await waitUntil(() => sim.requests.length === 1, 'the request to arrive', 5000);
     expect(await timeStop(sim)).toBeLessThan(1000);
     expect(await pending).toBe('cut');
   });
