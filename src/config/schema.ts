@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { EVENT_TYPES } from '../events/types.js';
 import { compileFailureRules } from '../metrics/failure-class.js';
 import { secretProblem } from '../webhooks/secret.js';
 import { messageOf } from '../errors.js';
@@ -44,7 +45,8 @@ export const webhookSchema = z.strictObject({
     const problem = secretProblem(secret);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
   }),
-  events: z.array(z.string()).min(1).optional(),
+  /** Event types this endpoint receives; a typo must not silently filter out every event. */
+  events: z.array(z.enum(EVENT_TYPES, { error: `must be one of ${EVENT_TYPES.join(', ')}` })).min(1).optional(),
   timeoutMs: z.number().int().min(100).max(120 * SECOND).optional(),
   maxAttempts: z.number().int().min(1).max(50).optional(),
   /** This endpoint's retry delays (seconds), instead of delivery.retryScheduleSeconds. */
@@ -94,7 +96,17 @@ export const configSchema = z.strictObject({
       terminalRetentionSeconds: z.number().int().min(60).default(DEFAULTS.terminalRetentionSeconds),
     })
     .prefault({}),
-  webhooks: z.array(webhookSchema).default([]),
+  webhooks: z
+    .array(webhookSchema)
+    .superRefine((hooks, ctx) => {
+      // Names key Redis state, metrics and dead letters: two endpoints with one name would share them.
+      const seen = new Set<string>();
+      hooks.forEach((hook, i) => {
+        if (seen.has(hook.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${hook.name}" is used by another endpoint; give each endpoint a unique name` });
+        seen.add(hook.name);
+      });
+    })
+    .default([]),
   delivery: z
     .strictObject({
       retryScheduleSeconds: z.array(z.number().positive()).min(1).max(49).default([...DEFAULTS.retryScheduleSeconds]),

@@ -4,7 +4,7 @@ import { runScript } from '../store/scripts.js';
 
 export type CycleStart =
   | { kind: 'idle' }
-  | { kind: 'busy'; outstanding: number }
+  | { kind: 'busy'; outstanding: number; cycleId: string }
   | { kind: 'started'; cycleId: string; batchCount: number };
 
 /** Batch job ids derive from the tick, so a retried tick re-adds the same ids and BullMQ ignores them. startCycle.lua builds the same ids. */
@@ -14,10 +14,12 @@ export function batchJobId(cycleId: string, index: number): string {
 
 /**
  * Fields of the meta hash used from TypeScript. The cycle fields (cycle_id, cycle_started_at, cycle_batch_count,
- * cycle_ids, cycle_events, cycle_failed_batches) are written and read only by startCycle.lua and finishBatch.lua.
+ * cycle_ids, cycle_events, cycle_failed_batches, cycle_tick_job) are written only by startCycle.lua and
+ * finishBatch.lua.
  */
 export const META = {
   lastSuccessfulPoll: 'last_successful_poll',
+  cycleTickJob: 'cycle_tick_job',
 } as const;
 
 export interface CycleTotals {
@@ -31,19 +33,35 @@ export interface CycleTotals {
 /**
  * Starts a poll cycle for one scheduler tick, unless the previous cycle still has batches outstanding:
  * then this tick is skipped, so a slow cycle never makes two batches poll the same ids at once. The check and
- * the claim are one Lua step (startCycle.lua): concurrent ticks cannot both start. A cycle older than
- * `staleAfterMs` is presumed dead (its worker crashed beyond BullMQ's stall recovery). Retrying the same tick
- * returns the same batch count, and batch job ids derive from the tick, so re-enqueueing is a no-op.
+ * the claim are one Lua step (startCycle.lua): concurrent ticks cannot both start. `deadCycleId` names a cycle
+ * the caller proved dead (see PollQueue: none of its jobs holds a lock or waits), which may then be replaced.
+ * Retrying the same tick returns the same batch count, and batch job ids derive from the tick, so
+ * re-enqueueing is a no-op.
  */
-export async function startCycle(redis: Redis, keys: Keys, options: { tickId: string; batchSize: number; staleAfterMs: number; now: number }): Promise<CycleStart> {
-  const [kind, count] = (await runScript(redis, 'startCycle', [keys.pending, keys.cycleBatches, keys.meta], [options.tickId, options.now, options.staleAfterMs, options.batchSize])) as [string, number?];
-  if (kind === 'busy') return { kind: 'busy', outstanding: count ?? 0 };
+export async function startCycle(redis: Redis, keys: Keys, options: { tickId: string; tickJobId: string; batchSize: number; now: number; deadCycleId?: string }): Promise<CycleStart> {
+  const [kind, count, cycleId] = (await runScript(redis, 'startCycle', [keys.pending, keys.cycleBatches, keys.meta], [options.tickId, options.now, options.batchSize, options.tickJobId, options.deadCycleId ?? ''])) as [string, number?, string?];
+  if (kind === 'busy') return { kind: 'busy', outstanding: count ?? 0, cycleId: cycleId ?? '' };
   if (kind === 'idle') {
     // Nothing to poll is healthy: readiness and the stalled-poll alert must not fire on an idle daemon.
     await markPollSucceeded(redis, keys, options.now);
     return { kind: 'idle' };
   }
   return { kind: 'started', cycleId: options.tickId, batchCount: count ?? 0 };
+}
+
+/** The tick job that started the current cycle (it may still be enqueueing its batches). */
+export async function currentTickJob(redis: Redis, keys: Keys): Promise<string | null> {
+  return redis.hget(keys.meta, META.cycleTickJob);
+}
+
+/** The batch job ids still outstanding in the current cycle, a page at a time (SSCAN, never all at once). */
+export async function* outstandingBatches(redis: Redis, keys: Keys, pageSize = 200): AsyncGenerator<string[]> {
+  let cursor = '0';
+  do {
+    const [next, page] = await redis.sscan(keys.cycleBatches, cursor, 'COUNT', pageSize);
+    cursor = next;
+    if (page.length > 0) yield page;
+  } while (cursor !== '0');
 }
 
 /**

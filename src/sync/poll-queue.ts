@@ -5,12 +5,20 @@ import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { chunk } from '../shared/chunk.js';
 import { closeWorker, limiterFor } from '../shared/bullmq.js';
-import { batchJobId, finishBatch, startCycle } from './cycle.js';
+import { batchJobId, currentTickJob, finishBatch, outstandingBatches, startCycle } from './cycle.js';
+import { anyJobAlive } from './job-liveness.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
 
 export const SCHEDULER_ID = 'poll-tick';
 export const DISCOVERY_SCHEDULER_ID = 'discover-tick';
 const BATCH_ATTEMPTS = 3;
+const TICK_ATTEMPTS = 3;
+/**
+ * BullMQ lock on a running poll job, renewed every half of it by the live worker. A killed replica's lock
+ * expires within this, and the next tick then sees its cycle dead: small enough that a crash delays the next
+ * poll of an id by about interval + 5 s, large enough that a busy event loop does not miss a renewal.
+ */
+export const POLL_LOCK_MS = 5000;
 /** Jobs per addBulk call: a cycle over a million ids enqueues in bounded pieces. */
 const ENQUEUE_CHUNK = 500;
 
@@ -51,6 +59,9 @@ export class PollQueue {
       prefix: keys.bullPrefix,
       concurrency: options.concurrency,
       limiter: limiterFor(options.maxRequestsPerSecond),
+      lockDuration: POLL_LOCK_MS,
+      // A dead replica's batch job is handed back (and so finished) soon after its lock expires.
+      stalledInterval: POLL_LOCK_MS,
       autorun: false,
     });
     this.worker.on('failed', (job, err) => {
@@ -61,7 +72,7 @@ export class PollQueue {
 
   /** Idempotent: every replica upserts the same scheduler id, so there is one tick per interval. */
   async schedule(): Promise<void> {
-    await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: this.#options.intervalMs }, { name: 'tick', data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+    await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: this.#options.intervalMs }, { name: 'tick', data: {}, opts: { removeOnComplete: true, removeOnFail: 100, attempts: TICK_ATTEMPTS, backoff: { type: 'fixed', delay: 250 } } });
   }
 
   /** Discovery runs as its own scheduled job in this queue, so it shares the Creatify rate limit. */
@@ -87,12 +98,18 @@ export class PollQueue {
   }
 
   async #tick(job: Job): Promise<unknown> {
-    const { deps, keys, batchSize, intervalMs, logger } = this.#options;
-    const now = Date.now();
-    const start = await startCycle(deps.redis, keys, { tickId: `c${job.timestamp}`, batchSize, staleAfterMs: Math.max(60_000, intervalMs * 10), now });
+    const { deps, keys, batchSize, logger } = this.#options;
+    // A retried tick (it failed halfway through enqueueing) keeps its job timestamp, so its cycle id and batch ids.
+    const tick = { tickId: `c${job.timestamp}`, tickJobId: job.id ?? '', batchSize, now: Date.now() };
+    let start = await startCycle(deps.redis, keys, tick);
     if (start.kind === 'busy') {
-      logger.info({ outstanding: start.outstanding }, 'previous poll cycle still running; tick skipped');
-      return start;
+      if (await this.#cycleAlive()) {
+        logger.info({ outstanding: start.outstanding }, 'previous poll cycle still running; tick skipped');
+        return start;
+      }
+      logger.warn({ cycle: start.cycleId, outstanding: start.outstanding }, 'previous poll cycle abandoned (none of its jobs holds a lock or waits: its replica died); starting a new one');
+      start = await startCycle(deps.redis, keys, { ...tick, deadCycleId: start.cycleId });
+      if (start.kind === 'busy') return start;
     }
     if (start.kind === 'started') {
       let index = 0;
@@ -112,6 +129,17 @@ export class PollQueue {
       for (; index < start.batchCount; index += 1) await this.#finish(batchJobId(start.cycleId, index), start.cycleId, { ids: 0, events: 0, failed: false });
     }
     return { kind: start.kind };
+  }
+
+  /** The current cycle can still finish: its tick job is enqueueing, or one of its batch jobs waits or runs. */
+  async #cycleAlive(): Promise<boolean> {
+    const { deps, keys } = this.#options;
+    const tickJob = await currentTickJob(deps.redis, keys);
+    if (tickJob && (await anyJobAlive(deps.redis, this.queue, [tickJob]))) return true;
+    for await (const page of outstandingBatches(deps.redis, keys)) {
+      if (await anyJobAlive(deps.redis, this.queue, page)) return true;
+    }
+    return false;
   }
 
   async #batch(job: Job<BatchData>): Promise<unknown> {

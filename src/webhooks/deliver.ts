@@ -6,6 +6,7 @@ import { packageVersion } from '../version.js';
 import { parseRetryAfter } from '../shared/retry-after.js';
 import { signatureHeaders } from './sign.js';
 import { DEFAULTS as CONFIG_DEFAULTS } from '../config/schema.js';
+import type { EventType } from '../events/types.js';
 
 export interface WebhookEndpoint {
   name: string;
@@ -13,7 +14,7 @@ export interface WebhookEndpoint {
   /** `whsec_<base64>`. */
   secret: string;
   /** Event types to send; all when absent. */
-  events?: string[];
+  events?: EventType[];
   /** Whole-request timeout, ms; default 15000. */
   timeoutMs?: number;
   maxAttempts?: number;

@@ -162,7 +162,7 @@ export class Dispatcher {
       }
       // Disabled endpoints get their hand-offs too: the worker dead-letters them, so a replay recovers them in order.
       for (const endpoint of endpoints) {
-        if (endpoint.events !== undefined && !endpoint.events.includes(type)) continue;
+        if (endpoint.events !== undefined && !(endpoint.events as readonly string[]).includes(type)) continue;
         const chainKey = `${endpoint.name}\n${lipsyncId}`;
         const chain = chains.get(chainKey) ?? [];
         chain.push({ streamId: entry.streamId, run: () => handoff.handOff(endpoint.name, eventId, { eventId, type, lipsyncId, body }) });

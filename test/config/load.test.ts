@@ -96,6 +96,14 @@ describe('loadConfig', () => {
     expect(configError(() => loadConfig({ env: { ...creds, WEBHOOKS_JSON: JSON.stringify(badSecret) } })).message).toMatch(/^webhooks\.0\.secret: .*whsec_/);
   });
 
+  it('rejects two endpoints with one name and an events filter naming an unknown type, naming the key', () => {
+    const hook = { url: 'https://example.com', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' };
+    const twice = [{ ...hook, name: 'ops' }, { ...hook, name: 'ops' }];
+    expect(configError(() => loadConfig({ env: { ...creds, WEBHOOKS_JSON: JSON.stringify(twice) } })).message).toMatch(/^webhooks\.1\.name: "ops" is used by another endpoint; give each endpoint a unique name; fix it in .* or WEBHOOKS_JSON/);
+    const typo = [{ ...hook, name: 'ops', events: ['lipsync.completed', 'lipsync.complete'] }];
+    expect(configError(() => loadConfig({ env: { ...creds, WEBHOOKS_JSON: JSON.stringify(typo) } })).message).toMatch(/^webhooks\.0\.events\.1: must be one of lipsync\.tracked, .*lipsync\.missing; fix it/);
+  });
+
   it('rejects a failure class rule whose pattern does not compile', () => {
     const path = file('e.yaml', 'failureClasses:\n  - class: face\n    pattern: "(unclosed"\n');
     expect(configError(() => loadConfig({ configPath: path, env: creds })).message).toMatch(/^failureClasses: .*\(unclosed.*not a valid regular expression/);

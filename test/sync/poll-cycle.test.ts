@@ -223,7 +223,7 @@ describe('poll cycle (real Redis + simulator)', () => {
       await waitUntil(() => slow.requests.length > 0, 'the first cycle to start polling');
       const second = await slowPoll.queue.add('tick', {});
       const skipped = await waitUntil(async () => (await slowPoll.queue.getJob(second.id ?? ''))?.returnvalue as unknown, 'the second tick');
-      expect(skipped).toEqual({ kind: 'busy', outstanding: 3 });
+      expect(skipped).toMatchObject({ kind: 'busy', outstanding: 3 });
       await waitUntil(async () => (await redis.scard(keys.cycleBatches)) === 0, 'the first cycle to finish');
       expect(await first.isCompleted()).toBe(true);
       expect(slow.requests).toHaveLength(3);
@@ -241,7 +241,7 @@ describe('poll cycle (real Redis + simulator)', () => {
     await redis.del(keys.cycleBatches, keys.meta);
     await store.track(Array.from({ length: 25 }, (_, i) => uuid(9500 + i)));
     const now = Date.now();
-    const starts = await Promise.all(['cA', 'cB', 'cC', 'cD'].map((tickId) => startCycle(redis, keys, { tickId, batchSize: 10, staleAfterMs: 60_000, now })));
+    const starts = await Promise.all(['cA', 'cB', 'cC', 'cD'].map((tickId) => startCycle(redis, keys, { tickId, tickJobId: `job-${tickId}`, batchSize: 10, now })));
     const started = starts.filter((s) => s.kind === 'started');
     expect(started).toHaveLength(1);
     expect(starts.filter((s) => s.kind === 'busy')).toHaveLength(3);

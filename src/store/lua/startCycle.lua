@@ -1,16 +1,22 @@
 --[[ Claim a poll cycle for one scheduler tick, atomically, so two ticks running at once (two replicas, or a
      tick retried while another starts) can never both start a cycle and poll the same ids twice.
      Input:  KEYS[1] pending (zset)   KEYS[2] cycle batches (set)   KEYS[3] meta (hash)
-             ARGV[1] tick id   ARGV[2] now (ms)   ARGV[3] stale after (ms)   ARGV[4] batch size
-     Output: {'busy', outstanding} | {'idle'} | {'started', batch count}
-     The same tick id again (a retried tick) gets {'started', its batch count} without resetting anything. ]]
-local tick, now, stale, size = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local current = redis.call('HMGET', KEYS[3], 'cycle_id', 'cycle_started_at', 'cycle_batch_count')
-if current[1] == tick then return {'started', tonumber(current[3] or '0')} end
+             ARGV[1] tick id   ARGV[2] now (ms)   ARGV[3] batch size   ARGV[4] tick job id
+             ARGV[5] id of a cycle the caller found dead (its batch jobs hold no lock and wait nowhere), or ''
+     Output: {'busy', outstanding, current cycle id} | {'idle'} | {'started', batch count}
+     The same tick id again (a retried tick) gets {'started', its batch count} without resetting anything. A
+     cycle with batches outstanding is replaced only when the caller proved exactly that cycle dead (ARGV[5]):
+     the lease follows the liveness of its jobs, never a fixed age, so a long but progressing cycle lives on. ]]
+local tick, size, dead = ARGV[1], tonumber(ARGV[3]), ARGV[5]
+local current = redis.call('HMGET', KEYS[3], 'cycle_id', 'cycle_batch_count')
+if current[1] == tick then return {'started', tonumber(current[2] or '0')} end
 local outstanding = redis.call('SCARD', KEYS[2])
-if outstanding > 0 and now - tonumber(current[2] or '0') < stale then return {'busy', outstanding} end
+if outstanding > 0 and (dead == '' or dead ~= current[1]) then return {'busy', outstanding, current[1] or ''} end
 local total = redis.call('ZCARD', KEYS[1])
-if total == 0 then return {'idle'} end
+if total == 0 then
+  redis.call('DEL', KEYS[2])
+  return {'idle'}
+end
 local count = math.ceil(total / size)
 redis.call('DEL', KEYS[2])
 local ids = {}
@@ -22,5 +28,5 @@ for i = 0, count - 1 do
   end
 end
 redis.call('HSET', KEYS[3], 'cycle_id', tick, 'cycle_started_at', ARGV[2], 'cycle_ids', 0, 'cycle_events', 0,
-  'cycle_failed_batches', 0, 'cycle_batch_count', count)
+  'cycle_failed_batches', 0, 'cycle_batch_count', count, 'cycle_tick_job', ARGV[4])
 return {'started', count}
