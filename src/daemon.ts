@@ -180,6 +180,9 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     const reference = last ?? startedAt; // a fresh start gets three intervals before it must have polled
     const age = Date.now() - reference;
     checks['poll'] = age <= maxAge ? { ok: true } : { ok: false, detail: `last successful poll ${Math.round(age / 1000)} s ago (limit ${maxAge / 1000} s)` };
+    // Answered but not applicable: reported (the replica keeps working), never silent.
+    const unreadable = await store.unreadableCount();
+    checks['answers'] = unreadable === 0 ? { ok: true, detail: '0 unreadable' } : { ok: false, blocking: false, detail: `${unreadable} tracked lipsyncs answered unreadably (see lipsync-sync status <id>)` };
     return { ready: isReady(checks), checks };
   }
 

@@ -91,6 +91,11 @@ export class TrackingStore {
     return out;
   }
 
+  /** Pending ids whose last answer could not be read. */
+  async unreadableCount(): Promise<number> {
+    return this.redis.scard(this.keys.unreadable);
+  }
+
   async pendingCount(): Promise<number> {
     return this.redis.zcard(this.keys.pending);
   }

@@ -40,3 +40,21 @@ describe('/readyz follows Redis', () => {
     await waitUntil(async () => (await readyStatus()) === 200, 'ready again after Redis returned', 15_000);
   });
 });
+
+describe('/readyz reports answers it could not apply', () => {
+  it('stays 200 (degraded) and counts tracked lipsyncs whose answer is unreadable', async () => {
+    const id = '6f1e2d3c-4b5a-4978-8877-665544332211';
+    sim.set(id, { status: 'running' });
+    sim.setMalformed(id, (obj) => {
+      delete obj['status'];
+    });
+    await daemon.store.track([id]);
+    const body = await waitUntil(async () => {
+      const res = await fetch(`${daemon.httpUrl}/readyz`, { signal: AbortSignal.timeout(5000) });
+      const json = (await res.json()) as { checks: Record<string, { ok: boolean; blocking?: boolean; detail?: string }> };
+      return res.status === 200 && json.checks['answers']?.ok === false ? json : null;
+    }, 'the unreadable answer to show in readiness');
+    expect(body.checks['answers']).toMatchObject({ ok: false, blocking: false, detail: expect.stringMatching(/^1 tracked lipsyncs answered unreadably/) });
+    expect((await daemon.store.get(id))?.unreadable?.detail).toMatch(/status/);
+  });
+});
