@@ -67,6 +67,6 @@ describe('/metrics after simulated cycles', () => {
   it('is ready while polling, with every check named', async () => {
     const res = await fetch(`${daemon.httpUrl}/readyz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ready', checks: { redis: { ok: true }, eviction: { ok: true, detail: 'maxmemory-policy noeviction' }, scheduler: { ok: true }, poll: { ok: true } } });
+    expect(await res.json()).toEqual({ status: 'ready', checks: { redis: { ok: true }, eviction: { ok: true, detail: 'maxmemory-policy noeviction' }, scheduler: { ok: true }, poll: { ok: true }, answers: { ok: true, detail: '0 unreadable' } } });
   });
 });
