@@ -98,7 +98,7 @@ async function queuedDeliveryBytes(lipsyncs: number, perLipsync: number): Promis
     logger,
   });
   try {
-    await pipeline.queue.waitUntilReady();
+    await Promise.all(pipeline.queues.map((q) => q.waitUntilReady()));
     pipeline.dispatcher.start();
     const before = await ourKeys(redis, keys);
     const appended = await appendEvents(redis, keys, makeEvents(lipsyncs, perLipsync, 0x8100 + perLipsync));

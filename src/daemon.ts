@@ -134,24 +134,27 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     observer: {
       attempt: (endpoint, outcome, seconds) => {
         metrics.webhookDeliveries.inc({ endpoint, outcome });
-        // 0 s means no request was made (endpoint removed or disabled): nothing to time.
+        // 0 s means no request was made (endpoint disabled): nothing to time.
         if (seconds > 0) metrics.webhookDeliveryDuration.observe({ endpoint }, seconds);
       },
+      deadLettersDropped: (endpoint, count) => metrics.webhookDeadLettersDropped.inc({ endpoint }, count),
     },
   });
 
   async function snapshot(): Promise<MetricsSnapshot> {
-    const queues = [poll.queue, webhooks.queue];
-    const [trackedByStatus, deadLettersByEndpoint, last, discoveredIds, ...counts] = await Promise.all([
+    const queues = [poll.queue, ...webhooks.queues];
+    const [trackedByStatus, webhookState, last, discoveredIds, ...counts] = await Promise.all([
       store.statusCounts(),
-      webhooks.deadLetters.count(),
+      webhooks.snapshot(),
       lastSuccessfulPoll(redis, keys),
       store.discoveredCount(),
       ...queues.map((q) => q.getJobCounts(...QUEUE_STATES)),
     ]);
     return {
       trackedByStatus,
-      deadLettersByEndpoint,
+      deadLettersByEndpoint: webhookState.deadLetters,
+      endpointStates: webhookState.endpointStates,
+      handoffMarkers: webhookState.handoffMarkers,
       lastSuccessfulPollSeconds: last === null ? null : last / 1000,
       discoveredIds,
       queueJobs: queues.flatMap((q, i) => Object.entries(counts[i] ?? {}).map(([state, count]) => ({ queue: q.name, state, count }))),

@@ -28,6 +28,16 @@ export const DEFAULTS = {
   webhookTimeoutMs: 15 * SECOND,
   retryScheduleSeconds: [1, 5, 30, 120, 600, 1800, 3600],
   deliveryConcurrency: 50,
+  /** Per endpoint: dead letters kept; past it the oldest are dropped (counted and logged). */
+  maxDeadLetters: 1_000_000,
+  /** Per endpoint: this long failing without one success (seconds, 5 days) disables it. */
+  disableAfterSeconds: 5 * 24 * 3600,
+  /** Circuit breaker (SPEC "Decisions": endpoint fairness), shared by replicas: consecutive failures that open it, */
+  breakerFailureThreshold: 5,
+  /** how long it stays open before one probe is let through (half-open), */
+  breakerOpenMs: 30 * SECOND,
+  /** and how long a probe may take beyond the endpoint's timeout before another replica may probe instead. */
+  breakerProbeGraceMs: 5 * SECOND,
   httpPort: 9464,
   /** Loopback: the API is not reachable from elsewhere until an operator opens it (the image sets 0.0.0.0). */
   httpHost: '127.0.0.1',
@@ -51,6 +61,10 @@ export const webhookSchema = z.strictObject({
   maxAttempts: z.number().int().min(1).max(50).optional(),
   /** This endpoint's retry delays (seconds), instead of delivery.retryScheduleSeconds. */
   retryScheduleSeconds: z.array(z.number().positive()).min(1).max(49).optional(),
+  /** Deliveries in flight to this endpoint per replica; default max(1, floor(delivery.concurrency / endpoints)). */
+  maxInFlight: z.number().int().min(1).max(1000).optional(),
+  /** Failing this long without a success (seconds) disables the endpoint; its deliveries become dead letters. */
+  disableAfterSeconds: z.number().int().min(1).default(DEFAULTS.disableAfterSeconds),
 });
 
 export const configSchema = z.strictObject({
@@ -111,6 +125,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       retryScheduleSeconds: z.array(z.number().positive()).min(1).max(49).default([...DEFAULTS.retryScheduleSeconds]),
       concurrency: z.number().int().min(1).max(1000).default(DEFAULTS.deliveryConcurrency),
+      /** Per endpoint; the oldest dead letters past it are dropped, counted and logged. */
+      maxDeadLetters: z.number().int().min(1).default(DEFAULTS.maxDeadLetters),
     })
     .prefault({}),
   http: z

@@ -88,6 +88,8 @@ export function createMetrics(options: MetricsOptions = {}) {
     webhookDeliveries: counter('webhook_deliveries_total', 'Webhook delivery attempts by endpoint and outcome (delivered, retry, gone, dead_lettered).', ['endpoint', 'outcome']),
     /** `webhook_delivery_duration_seconds{endpoint}`. */
     webhookDeliveryDuration: histogram('webhook_delivery_duration_seconds', 'Duration of webhook delivery attempts, in seconds.', WEBHOOK_DELIVERY_BUCKETS, ['endpoint']),
+    /** `webhook_dead_letters_dropped_total{endpoint}`: the oldest dead letters dropped by `delivery.maxDeadLetters`. */
+    webhookDeadLettersDropped: counter('webhook_dead_letters_dropped_total', 'Dead letters dropped (oldest first) because an endpoint reached delivery.maxDeadLetters; the only place a delivery is dropped.', ['endpoint']),
     /** `malformed_items_total`: list items that failed validation. */
     malformedItems: counter('malformed_items_total', 'Items of a Creatify list answer that failed validation and were skipped.'),
     /** `missing_total`: IDs asked for and absent from Creatify's answer, one per ID per cycle. */
@@ -116,6 +118,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   }
   for (const endpoint of webhookEndpoints) {
     for (const outcome of DELIVERY_ATTEMPT_OUTCOMES) metrics.webhookDeliveries.inc({ endpoint, outcome }, 0);
+    metrics.webhookDeadLettersDropped.inc({ endpoint }, 0);
   }
   return metrics;
 }

@@ -15,6 +15,10 @@ export interface MetricsSnapshot {
   trackedByStatus: Record<string, number>;
   /** Dead-lettered deliveries per webhook endpoint name. */
   deadLettersByEndpoint: Record<string, number>;
+  /** Circuit-breaker state per webhook endpoint: 0 closed, 1 half-open, 2 open (absent: not read). */
+  endpointStates?: Record<string, number>;
+  /** Live hand-off markers per webhook endpoint (absent: not read). */
+  handoffMarkers?: Record<string, number>;
   /** BullMQ job counts, e.g. `{ queue: 'lsync-webhooks', state: 'waiting', count: 3 }`. */
   queueJobs: Array<{ queue: string; state: string; count: number }>;
   /** Unix seconds of the last poll cycle that succeeded on any replica; null before the first one. */
@@ -88,6 +92,32 @@ export function createScrapeGauges(options: ScrapeGaugeOptions) {
         if (!snapshot) return;
         for (const endpoint of webhookEndpoints) this.set({ endpoint }, 0);
         for (const [endpoint, count] of Object.entries(snapshot.deadLettersByEndpoint)) this.set({ endpoint }, count);
+      },
+    }),
+    /** `webhook_endpoint_state{endpoint}`: 0 closed, 1 half-open, 2 open; 0 for every configured endpoint. */
+    webhookEndpointState: new Gauge({
+      name: name('webhook_endpoint_state'),
+      help: 'Circuit-breaker state of each webhook endpoint, shared by replicas: 0 closed, 1 half-open, 2 open (from Redis at scrape time).',
+      labelNames: ['endpoint'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        if (!snapshot?.endpointStates) return;
+        for (const endpoint of webhookEndpoints) this.set({ endpoint }, 0);
+        for (const [endpoint, state] of Object.entries(snapshot.endpointStates)) this.set({ endpoint }, state);
+      },
+    }),
+    /** `webhook_handoff_markers{endpoint}`: idempotency markers alive now; each expires after a reclaim could need it. */
+    webhookHandoffMarkers: new Gauge({
+      name: name('webhook_handoff_markers'),
+      help: 'Webhook hand-off markers alive per endpoint (each lives as long as a reclaim can need it; from Redis at scrape time).',
+      labelNames: ['endpoint'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        for (const [endpoint, count] of Object.entries(snapshot?.handoffMarkers ?? {})) this.set({ endpoint }, count);
       },
     }),
     /** `queue_jobs{queue,state}`: as BullMQ counts them (it reports every asked state, zeros included). */

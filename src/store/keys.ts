@@ -26,18 +26,23 @@ export interface Keys {
   discovered: string;
   /** Per endpoint: the event ids waiting for one lipsync, oldest first (delivery ordering). */
   deliveryFifo(endpoint: string, lipsyncId: string): string;
-  /** Per endpoint: marker that an event was handed to it (idempotent hand-off). */
-  deliveryHandedOff(endpoint: string, eventId: string): string;
+  /** Per endpoint: sorted set token → expiry ms of recent hand-offs (idempotent hand-off; pruned as it goes). */
+  deliveryHandedOff(endpoint: string): string;
+  /** Per endpoint: circuit-breaker state hash (failures, openUntil, probeUntil, failingSince), shared by replicas. */
+  endpointBreaker(endpoint: string): string;
   /** Per endpoint: dead-lettered deliveries, newest last. */
   deadLetters(endpoint: string): string;
   /** Set of endpoint names that have dead letters (SCAN-free listing). */
   deadLetterEndpoints: string;
-  /** Hash endpoint → reason, for endpoints disabled by a 410. */
+  /** Hash endpoint → reason, for endpoints disabled by a 410 or by `disableAfterSeconds` of failure. */
   disabledEndpoints: string;
   /** BullMQ key prefix (hash-tagged) and queue names. */
   bullPrefix: string;
   pollQueue: string;
+  /** SPEC's `{prefix}-webhooks`: the base of the per-endpoint delivery queues. */
   webhookQueue: string;
+  /** `{prefix}-webhooks-<endpoint>`: one BullMQ queue per endpoint, so endpoints cannot hold each other's slots. */
+  webhookEndpointQueue(endpoint: string): string;
 }
 
 export function keysFor(prefix: string): Keys {
@@ -55,13 +60,15 @@ export function keysFor(prefix: string): Keys {
     epoch: `${p}epoch`,
     discovered: `${p}discovered`,
     deliveryFifo: (endpoint, lipsyncId) => `${p}wh:fifo:${endpoint}:${lipsyncId}`,
-    deliveryHandedOff: (endpoint, eventId) => `${p}wh:sent:${endpoint}:${eventId}`,
+    deliveryHandedOff: (endpoint) => `${p}wh:sent:${endpoint}`,
+    endpointBreaker: (endpoint) => `${p}wh:breaker:${endpoint}`,
     deadLetters: (endpoint) => `${p}wh:dead:${endpoint}`,
     deadLetterEndpoints: `${p}wh:dead-endpoints`,
     disabledEndpoints: `${p}wh:disabled`,
     bullPrefix: prefix.startsWith('{') ? prefix : `{${prefix}}`,
     pollQueue: `${prefix.replace(/[{}]/g, '')}-poll`,
     webhookQueue: `${prefix.replace(/[{}]/g, '')}-webhooks`,
+    webhookEndpointQueue: (endpoint) => `${prefix.replace(/[{}]/g, '')}-webhooks-${endpoint}`,
   };
 }
 

@@ -20,6 +20,10 @@ export interface WebhookEndpoint {
   maxAttempts?: number;
   /** Delays between attempts for this endpoint, seconds; default `delivery.retryScheduleSeconds`. */
   retryScheduleSeconds?: number[];
+  /** Deliveries in flight to this endpoint per replica; default max(1, floor(delivery.concurrency / endpoints)). */
+  maxInFlight?: number;
+  /** Failing this long without a success (seconds) disables the endpoint; default 5 days. */
+  disableAfterSeconds?: number;
 }
 
 export type DeliveryOutcome = 'delivered' | 'retry' | 'gone';

@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../store/keys.js';
 import type { WebhookEndpoint } from './deliver.js';
-import type { DeliveryHandoff } from './handoff.js';
+import type { DeliveryFifo } from './fifo.js';
+import { runScript } from '../store/scripts.js';
 import { STREAM_FIELDS } from '../events/stream.js';
 
 const SECOND = 1000;
@@ -23,14 +24,23 @@ export const DISPATCHER_DEFAULTS = {
   forgetConsumerAfterMs: 60 * 60 * SECOND,
   /** Pause after an error before reading again. */
   errorPauseMs: 1 * SECOND,
+  /** While own entries wait for an earlier entry of their lipsync held elsewhere, re-check this often. */
+  orderRecheckMs: 50,
+  /** Pending entries the order gate inspects per batch: far more than replicas × `count`. */
+  orderGateScan: 10_000,
 } as const;
+
+/** How long a hand-off marker must last: a stream entry is redelivered by a reclaim within about this long. */
+export function markerLifetimeMs(claimIdleMs: number, claimIntervalMs: number): number {
+  return 2 * (claimIdleMs + claimIntervalMs) + 60 * SECOND;
+}
 
 export interface DispatcherOptions {
   /** Commands; a blocking duplicate is made from it for XREADGROUP. */
   redis: Redis;
   keys: Keys;
   endpoints: readonly WebhookEndpoint[];
-  handoff: DeliveryHandoff;
+  fifo: DeliveryFifo;
   logger: Logger;
   group?: string;
   /** Default: `<hostname>-<pid>-<random>`, unique per process. */
@@ -51,10 +61,12 @@ type RawEntry = [id: string, fields: string[] | null];
 
 /**
  * Reads the events stream with a consumer group and turns each entry into durable per-endpoint deliveries.
- * An entry is acknowledged and deleted only after every hand-off succeeded; entries of a replica that died
- * before acknowledging are claimed after `claimIdleMs` and handed off again (the hand-off marker makes that
- * idempotent). At-least-once; the one ordering caveat: a claimed entry is handed off after entries of the
- * same lipsync that other replicas read meanwhile.
+ * Invariants: an entry is acknowledged and deleted only after every hand-off succeeded (at-least-once);
+ * entries of a replica that died before acknowledging are claimed after `claimIdleMs` and handed off again
+ * (the hand-off marker makes that idempotent); and an entry is handed off only once no earlier entry of its
+ * lipsync is still pending anywhere in the group (deliveryOrderGate.lua), so one lipsync's events enter their
+ * FIFOs in stream order — that is, `data.sequence` order — whichever replicas read them, after a reclaim, and
+ * after a failed hand-off. An entry that has to wait stays pending here and is re-checked every `orderRecheckMs`.
  */
 export class Dispatcher {
   readonly consumer: string;
@@ -103,23 +115,26 @@ export class Dispatcher {
   }
 
   /**
-   * One read, handed off and acknowledged: own unacknowledged entries first (after a failed hand-off), else
-   * new ones, waiting up to `blockMs` for them (0: no wait). Returns how many entries were acknowledged.
+   * Own unacknowledged entries first (after a failed hand-off, or waiting for an earlier entry of their
+   * lipsync), then new ones, waiting up to `blockMs` for them (0: no wait; shorter while own entries wait, so
+   * they are re-checked soon). Returns how many entries were acknowledged.
    */
   async dispatchOnce(blockMs = this.#options.blockMs ?? DISPATCHER_DEFAULTS.blockMs): Promise<number> {
     await this.ensureGroup();
     const count = this.#options.count ?? DISPATCHER_DEFAULTS.count;
     const { events } = this.#options.keys;
+    let handled = 0;
     if (this.#retryOwnPending) {
-      const own = streamEntries(await this.#blocking.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', events, '0'));
-      if (own.length > 0) return this.#process(own);
       this.#retryOwnPending = false;
+      handled += await this.#process(streamEntries(await this.#blocking.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', events, '0')));
     }
+    // New entries too: entries waiting on another consumer's must not hold up every other lipsync.
+    const wait = this.#retryOwnPending ? Math.min(blockMs, DISPATCHER_DEFAULTS.orderRecheckMs) : blockMs;
     const reply =
-      blockMs > 0
-        ? await this.#blocking.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', events, '>')
+      wait > 0
+        ? await this.#blocking.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'BLOCK', wait, 'STREAMS', events, '>')
         : await this.#blocking.xreadgroup('GROUP', this.group, this.consumer, 'COUNT', count, 'STREAMS', events, '>');
-    return this.#process(streamEntries(reply));
+    return handled + (await this.#process(streamEntries(reply)));
   }
 
   /**
@@ -146,13 +161,16 @@ export class Dispatcher {
 
   /**
    * Hands entries off without acknowledging them. Hand-offs for one (endpoint, lipsync) run in stream order;
-   * different FIFOs run concurrently. Returns the stream ids whose every hand-off succeeded.
+   * different FIFOs run concurrently. Entries whose lipsync has an earlier entry pending outside `entries` are
+   * left alone. Returns the stream ids whose every hand-off succeeded (or that are not deliverable at all).
    */
   async handOff(entries: readonly StreamEntry[]): Promise<string[]> {
-    const { endpoints, handoff, logger } = this.#options;
+    const { endpoints, fifo, logger } = this.#options;
     const ok: string[] = [];
+    const mustWait = await this.#orderGate(entries);
     const chains = new Map<string, Array<{ streamId: string; run: () => Promise<unknown> }>>();
     for (const entry of entries) {
+      if (mustWait.has(entry.streamId)) continue;
       ok.push(entry.streamId);
       const { [STREAM_FIELDS.id]: eventId, [STREAM_FIELDS.type]: type, [STREAM_FIELDS.lipsyncId]: lipsyncId, [STREAM_FIELDS.event]: body } = entry.fields;
       if (eventId === undefined || type === undefined || lipsyncId === undefined || body === undefined) {
@@ -165,7 +183,7 @@ export class Dispatcher {
         if (endpoint.events !== undefined && !(endpoint.events as readonly string[]).includes(type)) continue;
         const chainKey = `${endpoint.name}\n${lipsyncId}`;
         const chain = chains.get(chainKey) ?? [];
-        chain.push({ streamId: entry.streamId, run: () => handoff.handOff(endpoint.name, eventId, { eventId, type, lipsyncId, body }) });
+        chain.push({ streamId: entry.streamId, run: () => fifo.handOff(endpoint.name, eventId, { eventId, type, lipsyncId, body }) });
         chains.set(chainKey, chain);
       }
     }
@@ -185,6 +203,22 @@ export class Dispatcher {
       }),
     );
     return ok.filter((id) => !failed.has(id));
+  }
+
+  /** Stream ids of `entries` that must wait for an earlier entry of their lipsync pending elsewhere. */
+  async #orderGate(entries: readonly StreamEntry[]): Promise<Set<string>> {
+    const pairs: string[] = [];
+    let last = '';
+    for (const entry of entries) {
+      const lipsyncId = entry.fields[STREAM_FIELDS.lipsyncId];
+      if (lipsyncId === undefined) continue;
+      pairs.push(entry.streamId, lipsyncId);
+      last = entry.streamId; // entries come in stream order
+    }
+    if (pairs.length === 0) return new Set();
+    const { redis, keys } = this.#options;
+    const wait = (await runScript(redis, 'deliveryOrderGate', [keys.events], [this.group, last, STREAM_FIELDS.lipsyncId, DISPATCHER_DEFAULTS.orderGateScan, ...pairs])) as string[];
+    return new Set(wait);
   }
 
   async #process(raw: readonly RawEntry[]): Promise<number> {

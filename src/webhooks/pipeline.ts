@@ -1,21 +1,21 @@
-import type { ConnectionOptions, Queue, Worker } from 'bullmq';
+/**
+ * Wires webhook delivery once: the dispatcher (stream → FIFOs), the FIFO with its per-endpoint queues, the
+ * per-endpoint delivery workers, the breakers, the retry policy and dead letters. Nothing runs until start();
+ * close() stops reading before it stops delivering, so nothing read is left without a hand-off or a pending entry.
+ */
+import type { ConnectionOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { DEFAULTS } from '../config/schema.js';
 import type { Keys } from '../store/keys.js';
-import {
-  countDeadLetters,
-  listDeadLetters,
-  listDisabledEndpoints,
-  replayDeadLetters,
-  type DeadLetter,
-  type DisabledEndpoint,
-  type ReplayResult,
-} from './dead-letters.js';
+import { BREAKER_DEFAULTS, EndpointBreakers, type BreakerSettings, type BreakerState } from './breaker.js';
+import { DeadLetters } from './dead-letters.js';
 import type { Deliverer, WebhookEndpoint } from './deliver.js';
-import { DeliveryQueue, type DeliveryJobResult } from './delivery-queue.js';
-import { Dispatcher } from './dispatcher.js';
-import type { DeliveryHandoff, DeliveryJobData } from './handoff.js';
+import { DeliveryWorkers } from './delivery-worker.js';
+import { Dispatcher, DISPATCHER_DEFAULTS, markerLifetimeMs } from './dispatcher.js';
+import { DeliveryFifo, type DeliveryJobData } from './fifo.js';
 import type { DeliveryObserver } from './observer.js';
+import { RetryPolicy } from './retry-policy.js';
 
 export interface WebhookPipelineOptions {
   /** Commands and Lua (the daemon's shared connection). */
@@ -26,11 +26,11 @@ export interface WebhookPipelineOptions {
   /** `config.webhooks`. */
   endpoints: readonly WebhookEndpoint[];
   /** `config.delivery`. */
-  delivery: { retryScheduleSeconds: readonly number[]; concurrency: number };
+  delivery: { retryScheduleSeconds: readonly number[]; concurrency: number; maxDeadLetters?: number };
   logger: Logger;
   observer?: DeliveryObserver;
   deliverer?: Deliverer;
-  /** Tuning, mostly for tests: BullMQ lock/stall timing and dispatcher claim timing (ms). */
+  /** Tuning, mostly for tests: BullMQ lock/stall timing, dispatcher claim timing (ms), breaker settings. */
   tuning?: {
     lockDurationMs?: number;
     stalledIntervalMs?: number;
@@ -40,80 +40,96 @@ export interface WebhookPipelineOptions {
     claimIdleMs?: number;
     claimIntervalMs?: number;
     consumer?: string;
+    count?: number;
+    breaker?: Partial<BreakerSettings>;
   };
+}
+
+/** Shared webhook state read at scrape time (every replica reports the same). */
+export interface WebhookSnapshot {
+  /** `webhook_dead_letters{endpoint}`. */
+  deadLetters: Record<string, number>;
+  /** `webhook_endpoint_state{endpoint}`: 0 closed, 1 half-open, 2 open. */
+  endpointStates: Record<string, BreakerState>;
+  /** `webhook_handoff_markers{endpoint}`: live hand-off markers (bounded by their lifetime). */
+  handoffMarkers: Record<string, number>;
 }
 
 export interface WebhookPipeline {
   dispatcher: Dispatcher;
-  queue: Queue<DeliveryJobData>;
-  worker: Worker<DeliveryJobData, DeliveryJobResult>;
-  handoff: DeliveryHandoff;
-  /** Starts the dispatcher loop and the delivery worker. */
+  /** One delivery queue per configured endpoint, `{prefix}-webhooks-<endpoint>`. */
+  queues: Array<Queue<DeliveryJobData>>;
+  workers: DeliveryWorkers;
+  fifo: DeliveryFifo;
+  breakers: EndpointBreakers;
+  deadLetters: DeadLetters;
+  /** Starts the dispatcher loop and the delivery workers. */
   start(): void;
   /** Stops reading events, then lets in-flight deliveries finish for up to `timeoutMs` (then they are retried later). */
   close(timeoutMs: number): Promise<void>;
-  deadLetters: DeadLetterApi;
+  snapshot(): Promise<WebhookSnapshot>;
 }
 
-export interface DeadLetterApi {
-  /** Oldest first, at most `limit` (default 100). */
-  list(endpoint?: string, limit?: number): Promise<DeadLetter[]>;
-  /** Per endpoint, for the `webhook_dead_letters` gauge. */
-  count(): Promise<Record<string, number>>;
-  /** `POST /v1/dead-letters/replay`: configured endpoints only; re-enables a disabled endpoint. */
-  replay(endpoint?: string): Promise<ReplayResult>;
-  /** Endpoints disabled by a 410, with why and when. */
-  disabled(): Promise<Record<string, DisabledEndpoint>>;
-}
-
-/** Everything webhook delivery needs, wired once. Nothing runs until start(). */
 export function createWebhookPipeline(options: WebhookPipelineOptions): WebhookPipeline {
   const { redis, keys, endpoints, logger } = options;
   const tuning = options.tuning ?? {};
-  const delivery = new DeliveryQueue({
-    connection: options.connection,
+  const names = endpoints.map((e) => e.name);
+  const policy = new RetryPolicy(endpoints, options.delivery.retryScheduleSeconds);
+  const breakers = new EndpointBreakers(redis, keys, { ...BREAKER_DEFAULTS, ...tuning.breaker });
+  const fifo = new DeliveryFifo({
     redis,
+    connection: options.connection,
     keys,
+    policy,
+    breaker: breakers.settings,
+    maxDeadLetters: options.delivery.maxDeadLetters ?? DEFAULTS.maxDeadLetters,
+    markerLifetimeMs: markerLifetimeMs(tuning.claimIdleMs ?? DISPATCHER_DEFAULTS.claimIdleMs, tuning.claimIntervalMs ?? DISPATCHER_DEFAULTS.claimIntervalMs),
+  });
+  const workers = new DeliveryWorkers({
+    connection: options.connection,
     endpoints,
-    retryScheduleSeconds: options.delivery.retryScheduleSeconds,
+    fifo,
+    policy,
+    breakers,
     concurrency: options.delivery.concurrency,
     logger,
     ...(options.observer === undefined ? {} : { observer: options.observer }),
     ...(options.deliverer === undefined ? {} : { deliverer: options.deliverer }),
     ...pick(tuning, ['lockDurationMs', 'stalledIntervalMs', 'maxStalledCount', 'sweepIntervalMs']),
   });
-  const dispatcher = new Dispatcher({
-    redis,
-    keys,
-    endpoints,
-    handoff: delivery.handoff,
-    logger,
-    ...pick(tuning, ['blockMs', 'claimIdleMs', 'claimIntervalMs', 'consumer']),
-  });
+  const dispatcher = new Dispatcher({ redis, keys, endpoints, fifo, logger, ...pick(tuning, ['blockMs', 'claimIdleMs', 'claimIntervalMs', 'consumer', 'count']) });
+  const deadLetters = new DeadLetters({ redis, keys, endpoints: names, fifo, breakers, logger });
   let closing: Promise<void> | undefined;
-  const ctx = { redis, keys, endpoints: endpoints.map((e) => e.name), handoff: delivery.handoff, logger };
 
   return {
     dispatcher,
-    queue: delivery.queue,
-    worker: delivery.worker,
-    handoff: delivery.handoff,
+    queues: names.map((name) => fifo.queueFor(name)),
+    workers,
+    fifo,
+    breakers,
+    deadLetters,
     start() {
-      delivery.start();
+      workers.start();
       dispatcher.start();
     },
     close(timeoutMs) {
       closing ??= (async () => {
         await dispatcher.close();
-        await delivery.close(timeoutMs);
+        await workers.close(timeoutMs);
+        await fifo.close();
       })();
       return closing;
     },
-    deadLetters: {
-      list: (endpoint, limit) => listDeadLetters(ctx, endpoint, limit),
-      count: () => countDeadLetters(ctx),
-      replay: (endpoint) => replayDeadLetters(ctx, endpoint),
-      disabled: () => listDisabledEndpoints(ctx),
+    async snapshot() {
+      const now = Date.now();
+      const markers = redis.pipeline();
+      for (const name of names) markers.zcount(keys.deliveryHandedOff(name), now, '+inf');
+      const [dead, endpointStates, counts] = await Promise.all([deadLetters.count(), breakers.states(names, now), markers.exec()]);
+      const handoffMarkers: Record<string, number> = {};
+      names.forEach((name, i) => {
+        handoffMarkers[name] = Number(counts?.[i]?.[1] ?? 0);
+      });
+      return { deadLetters: dead, endpointStates, handoffMarkers };
     },
   };
 }

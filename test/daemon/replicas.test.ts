@@ -37,7 +37,7 @@ describe('several replicas on one Redis', () => {
     // tracked + (status_changed + completed|failed) per id.
     await receiver.waitFor(450, 15_000);
     // Every delivery job has finished, so a duplicate would already have arrived.
-    await waitUntil(async () => Object.values(await first.webhooks.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).every((n) => n === 0), 'delivery queue drained', 15_000);
+    await waitUntil(async () => (await Promise.all(first.webhooks.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized')))).every((c) => Object.values(c).every((n) => n === 0)), 'delivery queue drained', 15_000);
     const events = receiver.requests.map((r) => JSON.parse(r.body) as ChangeEvent);
     expect(events).toHaveLength(450);
     expect(new Set(events.map((e) => e.id)).size).toBe(450);

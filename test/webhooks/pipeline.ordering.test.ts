@@ -1,9 +1,7 @@
 import { Worker } from 'bullmq';
-import { listDeadLetters } from '../../src/webhooks/dead-letters.js';
-import { DeliveryQueue } from '../../src/webhooks/delivery-queue.js';
-import { Dispatcher, type StreamEntry } from '../../src/webhooks/dispatcher.js';
+import type { StreamEntry } from '../../src/webhooks/dispatcher.js';
 import type { WebhookEndpoint } from '../../src/webhooks/deliver.js';
-import { WebhookReceiver } from '../helpers/receiver.js';
+import { WebhookReceiver, type RecordedRequest } from '../helpers/receiver.js';
 import { waitUntil } from '../helpers/redis.js';
 import { lipsyncEvents, PipelineHarness, sleep, webhookId } from './fixtures/pipeline-harness.js';
 
@@ -58,76 +56,143 @@ describe('webhook pipeline ordering', () => {
   });
 
   it('delivers once when a stream entry is handed off twice (read, crash before XACK, reclaimed)', async () => {
-    const { redis, keys, bull, logger } = h;
-    const delivery = new DeliveryQueue({ connection: bull, redis, keys, endpoints: [endpoint('a')], retryScheduleSeconds: [0.05], concurrency: 4, logger });
-    const dispatcher = new Dispatcher({ redis, keys, endpoints: [endpoint('a')], handoff: delivery.handoff, logger, consumer: 'survivor' });
-    try {
-      const events = lipsyncEvents(2);
-      await h.append(events);
-      await dispatcher.ensureGroup();
-      // A consumer reads and hands off, then dies before acknowledging.
-      const reply = (await redis.xreadgroup('GROUP', dispatcher.group, 'crashed', 'COUNT', 10, 'STREAMS', keys.events, '>')) as Array<[string, Array<[string, string[]]>]>;
-      const entries: StreamEntry[] = reply[0]![1].map(([streamId, flat]) => ({ streamId, fields: Object.fromEntries(pairs(flat)) }));
-      expect(entries).toHaveLength(2);
-      const crashed = new Dispatcher({ redis, keys, endpoints: [endpoint('a')], handoff: delivery.handoff, logger, consumer: 'crashed' });
-      await crashed.handOff(entries);
-      await crashed.close();
+    const { redis, keys } = h;
+    const pipeline = h.create([endpoint('a')], { consumer: 'survivor' });
+    const { dispatcher } = pipeline;
+    const events = lipsyncEvents(2);
+    await h.append(events);
+    await dispatcher.ensureGroup();
+    // A consumer reads and hands off, then dies before acknowledging.
+    const entries = await readAs(dispatcher.group, 'crashed', 10);
+    expect(entries).toHaveLength(2);
+    const crashed = h.create([endpoint('a')], { consumer: 'crashed' }).dispatcher;
+    expect(await crashed.handOff(entries)).toHaveLength(2);
 
-      // Another consumer claims the entries (0 ms idle instead of 30 s) and hands them off again.
-      expect(await dispatcher.claimStale(0)).toBe(2);
-      delivery.start();
-      await receiver.waitFor(2, 5000);
-      await waitDrained();
-      await sleep(300);
-      expect(receiver.requests.map(webhookId)).toEqual(events.map((e) => e.id));
-      const pending = (await redis.xpending(keys.events, dispatcher.group)) as [number, ...unknown[]];
-      expect(pending[0]).toBe(0);
-      expect(await redis.xlen(keys.events)).toBe(0);
-    } finally {
-      await dispatcher.close();
-      await delivery.close(2000);
+    // Another consumer claims the entries (0 ms idle instead of 30 s) and hands them off again.
+    expect(await dispatcher.claimStale(0)).toBe(2);
+    pipeline.start();
+    await receiver.waitFor(2, 5000);
+    await h.waitIdle(pipeline);
+    await sleep(300);
+    expect(receiver.requests.map(webhookId)).toEqual(events.map((e) => e.id));
+    const pending = (await redis.xpending(keys.events, dispatcher.group)) as [number, ...unknown[]];
+    expect(pending[0]).toBe(0);
+    expect(await redis.xlen(keys.events)).toBe(0);
+  });
+
+  it('keeps sequence order when a dead consumer’s earlier entry is reclaimed after later ones were read', async () => {
+    const pipeline = h.create([endpoint('a')], { consumer: 'survivor' });
+    const { dispatcher } = pipeline;
+    const events = lipsyncEvents(3);
+    await h.append(events);
+    await dispatcher.ensureGroup();
+    // The dead consumer read the first event and never handed it off.
+    expect(await readAs(dispatcher.group, 'dead', 1)).toHaveLength(1);
+    pipeline.start();
+    // The survivor reads the later two but must not hand them off before the first.
+    await waitUntil(async () => (await h.redis.xpending(h.keys.events, dispatcher.group, '-', '+', 10, 'survivor')).length === 2, 'the survivor to hold the later entries', 5000);
+    await sleep(300);
+    expect(receiver.requests).toHaveLength(0);
+
+    // At 0 ms idle the survivor's own two come along with the dead one's: all three go, in stream order.
+    expect(await dispatcher.claimStale(0)).toBe(3);
+    await receiver.waitFor(3, 5000);
+    await h.waitIdle(pipeline);
+    expect(receiver.requests.map(webhookId)).toEqual(events.map((e) => e.id));
+    expect(receiver.requests.map(sequenceOf)).toEqual(events.map((e) => e.data.sequence));
+  });
+
+  it('keeps sequence order when an earlier entry’s hand-off failed and is retried by its reader', async () => {
+    const reader = h.create([endpoint('a')], { consumer: 'reader' }).dispatcher;
+    const other = h.create([endpoint('a')], { consumer: 'other' });
+    const events = lipsyncEvents(2);
+    await h.append(events);
+    await reader.ensureGroup();
+    // `reader` got the first entry, and its hand-off failed: the entry stays in its pending list.
+    expect(await readAs(reader.group, 'reader', 1)).toHaveLength(1);
+    other.workers.start();
+    expect(await other.dispatcher.dispatchOnce(0)).toBe(0); // the second waits for the first
+    await sleep(200);
+    expect(receiver.requests).toHaveLength(0);
+
+    expect(await reader.dispatchOnce(0)).toBe(1); // re-reads its own pending entry first
+    expect(await other.dispatcher.dispatchOnce(0)).toBe(1);
+    await receiver.waitFor(2, 5000);
+    await h.waitIdle(other);
+    expect(receiver.requests.map(webhookId)).toEqual(events.map((e) => e.id));
+  });
+
+  it('delivers bursts in sequence order per lipsync and endpoint while 3 replicas dispatch at once', async () => {
+    const endpoints = [endpoint('a'), endpoint('b')];
+    // Small reads so consecutive events of one lipsync land on different replicas.
+    const replicas = [1, 2, 3].map((n) => {
+      const replica = h.create(endpoints, { blockMs: 100, consumer: `replica-${n}`, count: 3 });
+      // Replicas on different machines hand off at different speeds: 0-20 ms more per hand-off, at random.
+      const handOff = replica.fifo.handOff.bind(replica.fifo);
+      replica.fifo.handOff = async (...args) => {
+        await sleep(Math.floor(Math.random() * 20));
+        return handOff(...args);
+      };
+      replica.start();
+      return replica;
+    });
+    receiver.handler = () => ({ status: 200, delayMs: Math.floor(Math.random() * 5) });
+    const lipsyncs = Array.from({ length: 12 }, () => lipsyncEvents(6));
+    // Three bursts: each appends two changes of every lipsync, interleaved across lipsyncs.
+    for (let burst = 0; burst < 3; burst += 1) {
+      await h.append(lipsyncs.flatMap((events) => events.slice(burst * 2, burst * 2 + 2)));
+      await sleep(50);
     }
-
-    async function waitDrained(): Promise<void> {
-      const deadline = Date.now() + 5000;
-      while (Date.now() < deadline) {
-        const counts = await delivery.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-        const fifos = await redis.keys(keys.deliveryFifo('*', '*'));
-        if (Object.values(counts).every((n) => n === 0) && fifos.length === 0) return;
-        await sleep(25);
+    const total = lipsyncs.length * 6 * endpoints.length;
+    await receiver.waitFor(total, 20_000);
+    for (const replica of replicas) await h.waitIdle(replica, 10_000);
+    expect(receiver.requests).toHaveLength(total);
+    for (const events of lipsyncs) {
+      const ids = events.map((e) => e.id);
+      for (const name of ['a', 'b']) {
+        const got = receiver.requests.filter((r) => r.url === `/${name}` && ids.includes(webhookId(r)));
+        expect(got.map(webhookId)).toEqual(ids);
+        const sequences = got.map(sequenceOf);
+        expect([...sequences].sort((x, y) => x - y)).toEqual(sequences);
       }
-      throw new Error('deliveries did not drain within 5 s');
     }
   });
 
   it('dead-letters a delivery whose job BullMQ failed (e.g. stalled too often), and its FIFO moves on', async () => {
-    const { redis, keys, bull, logger } = h;
+    const { redis, keys, bull } = h;
     const endpoints = [endpoint('a', { maxAttempts: 1 })];
-    const delivery = new DeliveryQueue({ connection: bull, redis, keys, endpoints, retryScheduleSeconds: [0.05], concurrency: 4, logger, sweepIntervalMs: 60_000 });
-    const dispatcher = new Dispatcher({ redis, keys, endpoints, handoff: delivery.handoff, logger });
+    const pipeline = h.create(endpoints, { sweepIntervalMs: 60_000 });
     // Stands in for whatever failed the job outside our processor: it fails every job it takes.
-    const breaker = new Worker(keys.webhookQueue, async () => Promise.reject(new Error('job stalled more than allowable limit')), { connection: bull, prefix: keys.bullPrefix });
+    const breaker = new Worker(keys.webhookEndpointQueue('a'), async () => Promise.reject(new Error('job stalled more than allowable limit')), { connection: bull, prefix: keys.bullPrefix });
     try {
       const events = lipsyncEvents(2);
       await h.append(events);
-      await dispatcher.dispatchOnce(0);
-      await waitUntil(async () => (await delivery.queue.getJobCounts('failed'))['failed'] === 1, 'the head job to fail', 5000);
+      await pipeline.dispatcher.dispatchOnce(0);
+      await waitUntil(async () => (await pipeline.queues[0]!.getJobCounts('failed'))['failed'] === 1, 'the head job to fail', 5000);
       await breaker.close();
 
-      delivery.start(); // sweeps at start
+      pipeline.workers.start(); // sweeps at start
       await receiver.waitFor(1, 5000);
       await waitUntil(async () => (await redis.llen(keys.deliveryFifo('a', events[0]!.data.lipsync_id))) === 0, 'the FIFO to drain', 5000);
       expect(receiver.requests.map(webhookId)).toEqual([events[1]!.id]);
-      const letters = await listDeadLetters({ redis, keys }, 'a');
+      const letters = await pipeline.deadLetters.list('a');
       expect(letters.map((l) => [l.eventId, l.error])).toEqual([[events[0]!.id, 'job failed: job stalled more than allowable limit']]);
-      expect(await delivery.queue.getJobCounts('failed')).toEqual({ failed: 0 });
+      expect(await pipeline.queues[0]!.getJobCounts('failed')).toEqual({ failed: 0 });
     } finally {
       await breaker.close();
-      await dispatcher.close();
-      await delivery.close(2000);
     }
   });
 });
+
+/** Reads up to `count` new entries as consumer `consumer`, as a replica that then dies would. */
+async function readAs(group: string, consumer: string, count: number): Promise<StreamEntry[]> {
+  const reply = (await h.redis.xreadgroup('GROUP', group, consumer, 'COUNT', count, 'STREAMS', h.keys.events, '>')) as Array<[string, Array<[string, string[]]>]> | null;
+  return (reply?.[0]?.[1] ?? []).map(([streamId, flat]) => ({ streamId, fields: Object.fromEntries(pairs(flat)) }));
+}
+
+function sequenceOf(req: RecordedRequest): number {
+  return (JSON.parse(req.body) as { data: { sequence: number } }).data.sequence;
+}
 
 function pairs(flat: readonly string[]): Array<[string, string]> {
   const out: Array<[string, string]> = [];

@@ -3,7 +3,8 @@ import {
   DEFAULT_RETRY_SCHEDULE_SECONDS,
   nextDelayMs,
   retryDelayMs,
-} from '../../src/webhooks/backoff.js';
+  RetryPolicy,
+} from '../../src/webhooks/retry-policy.js';
 
 const low = (): number => 0;
 const mid = (): number => 0.5;
@@ -39,12 +40,42 @@ describe('retryDelayMs', () => {
 });
 
 describe('nextDelayMs', () => {
-  it('takes Retry-After when it is longer than the schedule', () => {
-    expect(nextDelayMs(1, DEFAULT_RETRY_SCHEDULE_SECONDS, 7000, mid)).toBe(7000);
+  it('takes Retry-After when it is longer than the schedule, and jitter only adds to it (0 to +20 %)', () => {
+    expect(nextDelayMs(1, DEFAULT_RETRY_SCHEDULE_SECONDS, 7000, low)).toBe(7000);
+    expect(nextDelayMs(1, DEFAULT_RETRY_SCHEDULE_SECONDS, 7000, mid)).toBe(7700);
+    expect(nextDelayMs(1, DEFAULT_RETRY_SCHEDULE_SECONDS, 7000, high)).toBe(8400);
+  });
+
+  it('spreads many equal Retry-After answers instead of retrying them in the same millisecond', () => {
+    const delays = new Set(Array.from({ length: 50 }, () => nextDelayMs(1, [1], 60_000)));
+    expect(delays.size).toBeGreaterThan(10);
+    for (const d of delays) expect(d).toBeGreaterThanOrEqual(60_000);
   });
 
   it('keeps the schedule when Retry-After is shorter or absent', () => {
     expect(nextDelayMs(3, DEFAULT_RETRY_SCHEDULE_SECONDS, 7000, mid)).toBe(30_000);
     expect(nextDelayMs(3, DEFAULT_RETRY_SCHEDULE_SECONDS, null, high)).toBe(36_000);
+  });
+});
+
+describe('RetryPolicy', () => {
+  const policy = new RetryPolicy(
+    [
+      { name: 'own', url: 'http://127.0.0.1/a', secret: 's', retryScheduleSeconds: [2, 4] },
+      { name: 'capped', url: 'http://127.0.0.1/b', secret: 's', maxAttempts: 3 },
+    ],
+    [1, 5, 30],
+  );
+
+  it('gives an endpoint its own schedule and one attempt more than it has entries', () => {
+    expect(policy.scheduleFor('own')).toEqual([2, 4]);
+    expect(policy.attemptsFor('own')).toBe(3);
+    expect(policy.delayMs('own', 2, null, mid)).toBe(4000);
+  });
+
+  it('falls back to the delivery schedule, and maxAttempts wins over the schedule length', () => {
+    expect(policy.scheduleFor('capped')).toEqual([1, 5, 30]);
+    expect(policy.attemptsFor('capped')).toBe(3);
+    expect(policy.attemptsFor('unknown')).toBe(4);
   });
 });
