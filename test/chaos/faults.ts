@@ -1,9 +1,14 @@
 /**
- * Upstream drift the chaos suite injects into Creatify's list answers, as pure functions of a seeded PRNG.
- * Invariant: each fault is one the daemon can see in one answer and must survive without losing a change;
- * a fault that leaves the answer intact for an id (duplicated items, unasked ids) still counts as a poll of it.
+ * Upstream drift the chaos suite puts into the simulator's list answers on their way to a replica. The
+ * faults themselves are the simulator's (src/simulator/faults.ts); this module decides which one hits which
+ * request (seeded rounds, so every kind shows up even in a short run) and says, for the answer it produced,
+ * which ids the replica really got a readable, current item for.
+ * Invariant: a fault that leaves an id's item intact (duplicated items, an id not asked for, another item made
+ * unreadable or stale) still counts as a poll of that id; nothing else does.
  */
-import { randomUuidV4, type Rng } from '../../src/simulator/timeline.js';
+import type { Answer } from '../../src/simulator/answers.js';
+import { ANSWER_FAULTS, ITEM_FAULTS, LIST_FAULTS } from '../../src/simulator/faults.js';
+import type { Rng } from '../../src/simulator/timeline.js';
 
 export const FAULT_KINDS = [
   'truncated_json',
@@ -17,9 +22,6 @@ export const FAULT_KINDS = [
   'item_without_status',
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
-
-/** Faults answered without asking the simulator. */
-export const SYNTHETIC: ReadonlySet<FaultKind> = new Set(['html_502', 'rate_limited_retry_after', 'rate_limited_bare']);
 
 /**
  * Decides, request by request, whether to inject a fault and which. Kinds come in seeded shuffled rounds
@@ -47,30 +49,10 @@ export class FaultPlan {
   }
 }
 
-export interface SyntheticAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-// What a load balancer in front of Django says while the app restarts.
-const BAD_GATEWAY_HTML = '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n';
-
-export function syntheticAnswer(kind: FaultKind): SyntheticAnswer {
-  switch (kind) {
-    case 'html_502':
-      return { status: 502, headers: { 'content-type': 'text/html' }, body: BAD_GATEWAY_HTML };
-    case 'rate_limited_retry_after':
-      return { status: 429, headers: { 'content-type': 'application/json', 'retry-after': '1' }, body: '{"detail":"Request was throttled. Expected available in 1 second."}' };
-    default:
-      return { status: 429, headers: { 'content-type': 'application/json' }, body: '{"detail":"Request was throttled."}' };
-  }
-}
-
 export type Item = Record<string, unknown>;
 
 export interface Rewritten {
-  body: string;
+  answer: Answer;
   /** Ids whose current item reached the daemon intact in this answer. */
   answered: string[];
   /** How many oddities the answer carries (items duplicated, added, made stale or unreadable; ids emptied out). */
@@ -82,37 +64,49 @@ function idOf(item: Item): string {
 }
 
 /**
- * Rewrites a 200 answer's items for `kind`. `older(id)` gives an older copy of an item, when one is known to
- * be older than what the daemon has already stored; without one a stale fault leaves the answer as it is.
+ * Rewrites one 200 list answer for `kind`. `older(id)` gives an older copy of an item (an earlier
+ * `updated_at`) when one is known to be older than what the daemon has already stored; without one a stale
+ * fault leaves the answer as it is. The simulator's own `progressBack` keeps `updated_at`, which SPEC applies as
+ * a real change, so a stale item here carries the older timestamp: the answer the daemon must not go back to.
  */
-export function rewriteAnswer(kind: FaultKind, items: readonly Item[], rng: Rng, older: (id: string) => Item | undefined): Rewritten {
+export function rewriteAnswer(kind: FaultKind, answer: Answer, rng: Rng, now: number, older: (id: string) => Item | undefined): Rewritten {
+  const items = JSON.parse(answer.body) as Item[];
   const ids = items.map(idOf);
-  const intact = (body: Item[], except: string[] = []): Rewritten => ({ body: JSON.stringify(body), answered: ids.filter((id) => !except.includes(id)), count: 1 });
-  if (items.length === 0) return { body: '[]', answered: [], count: 0 };
+  const untouched: Rewritten = { answer, answered: ids, count: 0 };
   const victim = Math.floor(rng() * items.length);
-  const victimId = ids[victim] as string;
+  const victimId = ids[victim];
+  const texts = (list: readonly Item[]): string[] => list.map((i) => JSON.stringify(i));
+  const replaceVictim = (item: Item): Rewritten => ({
+    answer: { ...answer, body: `[${texts(items.map((it, i) => (i === victim ? item : it))).join(',')}]` },
+    answered: ids.filter((id) => id !== victimId),
+    count: 1,
+  });
   switch (kind) {
-    case 'truncated_json': {
-      const text = JSON.stringify(items);
-      return { body: text.slice(0, 1 + Math.floor(rng() * (text.length - 2))), answered: [], count: 1 };
-    }
+    case 'truncated_json':
+      return { answer: ANSWER_FAULTS.truncatedJson({ normal: () => answer, retryAfterSeconds: 1 }), answered: [], count: 1 };
+    case 'html_502':
+      return { answer: ANSWER_FAULTS.badGateway(), answered: [], count: 1 };
+    case 'rate_limited_retry_after':
+      return { answer: ANSWER_FAULTS.rateLimited({ normal: () => answer, retryAfterSeconds: 1 }), answered: [], count: 1 };
+    case 'rate_limited_bare':
+      return { answer: ANSWER_FAULTS.rateLimitedNoRetryAfter(), answered: [], count: 1 };
     case 'empty_array':
-      return { body: '[]', answered: [], count: ids.length };
+      return { answer: ANSWER_FAULTS.emptyArray(), answered: [], count: ids.length };
+  }
+  if (victimId === undefined) return untouched;
+  switch (kind) {
     case 'duplicated_item':
-      return intact([...items.slice(0, victim + 1), structuredClone(items[victim] as Item), ...items.slice(victim + 1)]);
+      return { answer: { ...answer, body: `[${LIST_FAULTS.duplicateItem(texts(items), rng).join(',')}]` }, answered: ids, count: 1 };
     case 'unasked_id':
-      return intact([...items, { ...structuredClone(items[victim] as Item), id: randomUuidV4(rng) }]);
-    case 'stale_item': {
-      const old = older(victimId);
-      if (old === undefined) return { body: JSON.stringify(items), answered: ids, count: 0 };
-      return intact(items.map((item, i) => (i === victim ? old : item)), [victimId]);
-    }
+      return { answer: { ...answer, body: `[${LIST_FAULTS.extraId(texts(items), rng, now).join(',')}]` }, answered: ids, count: 1 };
     case 'item_without_status': {
       const copy = structuredClone(items[victim] as Item);
-      delete copy['status'];
-      return intact(items.map((item, i) => (i === victim ? copy : item)), [victimId]);
+      ITEM_FAULTS.missingStatus(copy);
+      return replaceVictim(copy);
     }
-    default:
-      return { body: JSON.stringify(items), answered: ids, count: 0 };
+    case 'stale_item': {
+      const old = older(victimId);
+      return old === undefined ? untouched : replaceVictim(old);
+    }
   }
 }

@@ -135,7 +135,7 @@ export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number
     const p99 = percentile([...verdict.finalLatenciesMs].sort((a, b) => a - b), 99);
     if (verdict.lost > 0) failures.push(`${verdict.lost} expected event(s) never delivered`);
     if (verdict.duplicatesWithNewId > 0) failures.push(`${verdict.duplicatesWithNewId} change(s) delivered again under a different webhook-id`);
-    if (verdict.unexpected > 0) failures.push(`${verdict.unexpected} unexpected event(s) (not in the script: a backwards or invented change)`);
+    if (verdict.unexpected > 0) failures.push(`${verdict.unexpected} unexpected event(s) not in the script (a backwards change, or steps merged because polls were missed)`);
     if (verdict.outOfOrder > 0) failures.push(`${verdict.outOfOrder} event(s) out of order for their lipsync`);
     if (verdict.badSignatures > 0) failures.push(`${verdict.badSignatures} delivery(ies) with a bad signature`);
     if (gap.maxGapMs > spec.gapLimitMs) {

@@ -1,14 +1,16 @@
 /**
  * The upstream the daemons under test talk to: a thin HTTP proxy in front of the Creatify simulator that
  * knows which replica sent each list request (its X-API-ID), can hold a request while that replica is
- * killed, injects seeded drift faults, and logs what each replica actually received.
+ * killed, puts the simulator's drift faults into answers (./faults.ts decides which, when), and logs what
+ * each replica actually received. Every request reaches the simulator, so its request log is complete too.
  * Invariant: `log` records an id as answered only when a readable, current item for it was written completely
  * to the replica, so poll gaps measured from it are gaps the daemon really saw.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRng, type Rng } from '../../src/simulator/timeline.js';
-import { FaultPlan, rewriteAnswer, syntheticAnswer, SYNTHETIC, type FaultKind, type Item } from './faults.js';
+import type { Answer } from '../../src/simulator/answers.js';
+import { FaultPlan, rewriteAnswer, type FaultKind, type Item } from './faults.js';
 import type { PollRecord } from './verdict.js';
 
 export interface UpstreamRecord extends PollRecord {
@@ -96,31 +98,20 @@ export class Upstream {
       return;
     }
     const fault = this.#faults.next();
-    if (fault !== null && SYNTHETIC.has(fault)) {
-      const answer = syntheticAnswer(fault);
-      this.#count(fault, 1);
-      record.fault = fault;
-      this.#send(res, record, answer.status, answer.headers, answer.body, []);
-      return;
-    }
     const upstream = await this.#forward(req);
     if (upstream.status !== 200) {
-      this.#send(res, record, upstream.status, upstream.headers, upstream.body, []);
+      this.#send(res, record, upstream, []);
       return;
     }
     const items = JSON.parse(upstream.body) as Item[];
     const now = Date.now();
-    if (fault === null) {
-      this.#send(res, record, 200, upstream.headers, upstream.body, items.map((i) => String(i['id']).toLowerCase()), items, now);
-      return;
-    }
-    const rewritten = rewriteAnswer(fault, items, this.#rng, (id) => this.#older(id, now));
-    if (rewritten.count > 0) {
+    const rewritten = fault === null ? null : rewriteAnswer(fault, upstream, this.#rng, now, (id) => this.#older(id, now));
+    if (fault !== null && rewritten !== null && rewritten.count > 0) {
       this.#count(fault, rewritten.count);
       record.fault = fault;
     }
-    const kept = items.filter((i) => rewritten.answered.includes(String(i['id']).toLowerCase()));
-    this.#send(res, record, 200, upstream.headers, rewritten.body, rewritten.answered, kept, now);
+    const answered = rewritten?.answered ?? items.map((i) => String(i['id']).toLowerCase());
+    this.#send(res, record, rewritten?.answer ?? upstream, answered, items.filter((i) => answered.includes(String(i['id']).toLowerCase())), now);
   }
 
   #count(kind: FaultKind, n: number): void {
@@ -149,7 +140,8 @@ export class Upstream {
     }
   }
 
-  #send(res: http.ServerResponse, record: UpstreamRecord, status: number, headers: Record<string, string>, body: string, answered: string[], served: readonly Item[] = [], now = Date.now()): void {
+  #send(res: http.ServerResponse, record: UpstreamRecord, answer: Answer, answered: string[], served: readonly Item[] = [], now = Date.now()): void {
+    const { status, headers, body } = answer;
     record.status = status;
     if (res.destroyed) return;
     res.on('finish', () => {
@@ -160,7 +152,7 @@ export class Upstream {
     res.end(body);
   }
 
-  #forward(req: http.IncomingMessage): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  #forward(req: http.IncomingMessage): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const out = http.get(`${this.#options.target}${req.url ?? '/'}`, { agent: this.#agent, headers: { accept: 'application/json' } }, (answer) => {
         const chunks: Buffer[] = [];
