@@ -1,3 +1,8 @@
+/**
+ * One webhook attempt over HTTP: signs, POSTs, classifies the answer. Invariants: it never retries, never
+ * follows a redirect and never throws for a network or HTTP problem (only for an invalid endpoint); at most
+ * `maxResponseBytes` of an answer are read, and the endpoint's secret never appears in what it returns.
+ */
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';

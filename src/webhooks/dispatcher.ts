@@ -1,3 +1,7 @@
+/**
+ * The events stream's consumer: turns stream entries into per-endpoint FIFO hand-offs, in stream order per
+ * lipsync across replicas, acknowledging an entry only once it is handed off (see the class comment).
+ */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';

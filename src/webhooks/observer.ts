@@ -1,3 +1,6 @@
+/**
+ * What webhook delivery reports to metrics, as an interface, so delivery never imports prom-client.
+ */
 /** `webhook_deliveries_total{outcome}` starts each at 0 per configured endpoint. */
 export const DELIVERY_ATTEMPT_OUTCOMES = ['delivered', 'retry', 'gone', 'dead_lettered'] as const;
 export type DeliveryAttemptOutcome = (typeof DELIVERY_ATTEMPT_OUTCOMES)[number];

@@ -1,3 +1,7 @@
+/**
+ * Webhook secrets (`whsec_<base64>`, 24–64 key bytes): generating, validating and decoding them. Invariant:
+ * a secret that passes secretProblem() decodes to a key of the allowed size; nothing here logs a secret.
+ */
 import { randomBytes } from 'node:crypto';
 import { LsyncError } from '../errors.js';
 

@@ -1,3 +1,7 @@
+/**
+ * Standard Webhooks v1 signing, pure: the same id, timestamp, body and secret always give the same headers.
+ * The signed message is exactly the body that is sent, byte for byte.
+ */
 import { createHmac } from 'node:crypto';
 import { parseSecret } from './secret.js';
 

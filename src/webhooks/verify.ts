@@ -1,3 +1,7 @@
+/**
+ * Standard Webhooks v1 verification for receivers (exported from the package): a request passes only with a
+ * timestamp within the tolerance and a signature computed over its raw body; comparison is constant-time.
+ */
 import { timingSafeEqual } from 'node:crypto';
 import { parseSecret } from './secret.js';
 import { computeSignature } from './sign.js';
