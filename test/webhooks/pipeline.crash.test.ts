@@ -1,12 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { ChangeEvent } from '../../src/events/types.js';
 import { verifyWebhook } from '../../src/webhooks/verify.js';
 import { WebhookReceiver } from '../helpers/receiver.js';
-import { REDIS_URL, waitUntil } from '../helpers/redis.js';
+import { waitUntil } from '../helpers/redis.js';
+import { exited, startChild as startChild_ } from './fixtures/child-pipeline.js';
 import { lipsyncEvents, PipelineHarness, SECRET_A, sleep, webhookId } from './fixtures/pipeline-harness.js';
 
-const CHILD = fileURLToPath(new URL('./fixtures/delivery-child.ts', import.meta.url));
 const ANSWER_AFTER_MS = 400;
 
 let h: PipelineHarness;
@@ -26,39 +25,10 @@ afterAll(async () => {
   await h.close();
 });
 
-/** `node --import tsx` runs the fixture in this very process (npx tsx would fork, and SIGKILL would miss the child). */
-async function startChild(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    cwd: process.cwd(),
-    env: { ...process.env, NODE_OPTIONS: '', REDIS_URL, CHILD_PREFIX: h.prefix, CHILD_ENDPOINTS: JSON.stringify([{ name: 'a', url: `${receiver.url}/a`, secret: SECRET_A }]) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  child.stderr?.on('data', (chunk: Buffer) => childLogs.push(chunk.toString()));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child not ready within 10 s: ${childLogs.join('')}`)), 10_000);
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`child exited with ${code} before ready: ${childLogs.join('')}`));
-    });
-  });
-  return child;
-}
-
-function exited(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`child did not exit within ${timeoutMs} ms`)), timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
+function startChild(): Promise<ChildProcess> {
+  return startChild_({ prefix: h.prefix, endpoints: [{ name: 'a', url: `${receiver.url}/a`, secret: SECRET_A }], logs: childLogs }).then((child) => {
+    children.push(child);
+    return child;
   });
 }
 
