@@ -16,6 +16,7 @@ import { checkEviction, SAFE_POLICY } from './store/eviction.js';
 import { connectRedis, createRedis } from './store/redis.js';
 import { TrackingStore } from './store/tracking.js';
 import { lastSuccessfulPoll } from './sync/cycle.js';
+import { stalledAfterMap } from './sync/poll-batch.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './shared/status.js';
 import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
@@ -110,6 +111,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     logger,
     terminalStatuses: terminalSet(config.poll.terminalStatuses),
     missingGraceCycles: config.poll.missingGraceCycles,
+    stalledAfterMs: stalledAfterMap(config.poll.stalledAfterSeconds),
     retentionSeconds: config.poll.terminalRetentionSeconds,
   };
   const poll = new PollQueue({
@@ -143,8 +145,9 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
 
   async function snapshot(): Promise<MetricsSnapshot> {
     const queues = [poll.queue, ...webhooks.queues];
-    const [trackedByStatus, webhookState, last, discoveredIds, ...counts] = await Promise.all([
+    const [trackedByStatus, stalledByStatus, webhookState, last, discoveredIds, ...counts] = await Promise.all([
       store.statusCounts(),
+      store.stalledCounts(),
       webhooks.snapshot(),
       lastSuccessfulPoll(redis, keys),
       store.discoveredCount(),
@@ -152,6 +155,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     ]);
     return {
       trackedByStatus,
+      stalledByStatus,
       deadLettersByEndpoint: webhookState.deadLetters,
       endpointStates: webhookState.endpointStates,
       handoffMarkers: webhookState.handoffMarkers,

@@ -25,6 +25,8 @@ export const DEFAULTS = {
   /** ~100 bytes each in Redis: the discovered set stays under ~10 MB. */
   discoverMaxRemembered: 100_000,
   terminalRetentionSeconds: 7 * 24 * 3600,
+  /** Seconds without movement, per status, after which a lipsync is reported stalled. */
+  stalledAfterSeconds: { pending: 3600, in_queue: 1800, running: 900 } as Record<string, number>,
   webhookTimeoutMs: 15 * SECOND,
   retryScheduleSeconds: [1, 5, 30, 120, 600, 1800, 3600],
   deliveryConcurrency: 50,
@@ -108,6 +110,8 @@ export const configSchema = z.strictObject({
       discoverMaxRemembered: z.number().int().min(1).default(DEFAULTS.discoverMaxRemembered),
       /** How long a terminal lipsync's state is kept for `status` and dedupe after it leaves the pending set. */
       terminalRetentionSeconds: z.number().int().min(60).default(DEFAULTS.terminalRetentionSeconds),
+      /** Status → seconds without a change of status or progress before `lipsync.stalled`; `{}` turns it off. */
+      stalledAfterSeconds: z.record(z.string().min(1), z.number().positive()).default({ ...DEFAULTS.stalledAfterSeconds }),
     })
     .prefault({}),
   webhooks: z

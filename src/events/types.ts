@@ -5,6 +5,8 @@ export const EVENT_TYPES = [
   'lipsync.failed',
   'lipsync.completed',
   'lipsync.missing',
+  'lipsync.stalled',
+  'lipsync.recovered',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -34,6 +36,10 @@ export interface ChangeEventData {
   reason?: MissingReason;
   /** `lipsync.missing` with reason `unreadable`: the last validation message. */
   detail?: string;
+  /** Estimated completion (ISO 8601) of a running lipsync, from its progress over time; absent when unknown. */
+  eta?: string;
+  /** `lipsync.stalled` and `lipsync.recovered`: since when the lipsync had not moved (ISO 8601). */
+  stalled_since?: string;
 }
 
 /** The webhook payload of SPEC "Change events". */

@@ -25,6 +25,8 @@ export interface MetricsSnapshot {
   lastSuccessfulPollSeconds: number | null;
   /** Ids remembered by discovery (bounded by poll.discoverMaxRemembered). */
   discoveredIds: number;
+  /** Pending lipsyncs reported stalled, per status they stalled in. */
+  stalledByStatus: Record<string, number>;
 }
 
 export interface ScrapeGaugeOptions {
@@ -52,6 +54,24 @@ export function createScrapeGauges(options: ScrapeGaugeOptions) {
     options.onSnapshotError?.(err);
   });
 
+  /** A gauge by bounded status label, zero-filled for every known status. */
+  function statusGauge(suffix: string, help: string, read: (snapshot: MetricsSnapshot) => Record<string, number>): Gauge<'status'> {
+    return new Gauge({
+      name: name(suffix),
+      help,
+      labelNames: ['status'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        if (!snapshot) return;
+        for (const status of knownStatuses) this.set({ status }, 0);
+        // inc, not set: two raw statuses may map to one label ("Done" and "done", or two unknown ones → other).
+        for (const [status, count] of Object.entries(read(snapshot))) this.inc({ status: statusLabel(status, terminal) }, count);
+      },
+    });
+  }
+
   const snapshotErrors = new Counter({
     name: name('snapshot_errors_total'),
     help: 'Scrapes whose Redis snapshot failed or timed out; the snapshot gauges were left out of those scrapes.',
@@ -66,20 +86,9 @@ export function createScrapeGauges(options: ScrapeGaugeOptions) {
     /** `snapshot_errors_total`: scrapes that could not read the snapshot. */
     snapshotErrors,
     /** `tracked_lipsyncs{status}`: 0 for every known status, so an empty set still has series. */
-    trackedLipsyncs: new Gauge({
-      name: name('tracked_lipsyncs'),
-      help: 'Tracked lipsyncs by last seen status (from Redis at scrape time).',
-      labelNames: ['status'] as const,
-      registers,
-      async collect() {
-        const snapshot = await readSnapshot();
-        this.reset();
-        if (!snapshot) return;
-        for (const status of knownStatuses) this.set({ status }, 0);
-        // inc, not set: two raw statuses may map to one label ("Done" and "done", or two unknown ones → other).
-        for (const [status, count] of Object.entries(snapshot.trackedByStatus)) this.inc({ status: statusLabel(status, terminal) }, count);
-      },
-    }),
+    trackedLipsyncs: statusGauge('tracked_lipsyncs', 'Tracked lipsyncs by last seen status (from Redis at scrape time).', (s) => s.trackedByStatus),
+    /** `stalled_lipsyncs{status}`: pending lipsyncs reported `lipsync.stalled` and not moved since. */
+    stalledLipsyncs: statusGauge('stalled_lipsyncs', 'Pending lipsyncs that have not moved for longer than poll.stalledAfterSeconds allows for their status (from Redis at scrape time).', (s) => s.stalledByStatus),
     /** `webhook_dead_letters{endpoint}`: 0 for every configured endpoint. */
     webhookDeadLetters: new Gauge({
       name: name('webhook_dead_letters'),

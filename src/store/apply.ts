@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import type { ChangeEvent, TrackedFields } from '../events/types.js';
 import { UNSEEN_STATUS } from '../shared/status.js';
+import { decodeOrigin, type ProgressOrigin } from '../shared/progress.js';
 import { STATE_FIELDS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
@@ -28,6 +29,12 @@ export interface StoredState {
   sequence: number;
   /** Creatify's `updated_at` of the last applied answer, in ms; null when unknown. */
   updatedAtMs: number | null;
+  /** Ms of the last applied change of status, progress or failed_reason; null for records older than this field. */
+  changedAtMs: number | null;
+  /** First parsed progress reading of the current status run (ETA). */
+  origin: ProgressOrigin | null;
+  /** Ms since which the id is reported stalled; null when it is not. */
+  stalledSinceMs: number | null;
 }
 
 /** One id's compare-and-set write: applied only if the state's rev is still `rev`. */
@@ -44,6 +51,8 @@ export interface ApplyOp {
   terminal: boolean;
   /** Membership of the `unreadable` set changes. */
   unreadable?: 'add' | 'remove';
+  /** The id becomes stalled (counted under `from`) or stops being stalled. */
+  stalled?: 'add' | 'remove';
 }
 
 export type ApplyOutcome = 'applied' | 'conflict' | 'untracked';
@@ -64,9 +73,24 @@ const READ_FIELDS = [
   STATE_FIELDS.sequence,
   STATE_FIELDS.updatedAt,
   STATE_FIELDS.unreadable,
+  STATE_FIELDS.changedAt,
+  STATE_FIELDS.progressOrigin,
+  STATE_FIELDS.stalledSince,
 ] as const;
 
-export const UNKNOWN_STATE: StoredState = Object.freeze({ fields: null, rev: 0, missed: 0, unreadable: 0, label: UNSEEN_STATUS, epoch: null, sequence: 0, updatedAtMs: null });
+export const UNKNOWN_STATE: StoredState = Object.freeze({
+  fields: null,
+  rev: 0,
+  missed: 0,
+  unreadable: 0,
+  label: UNSEEN_STATUS,
+  epoch: null,
+  sequence: 0,
+  updatedAtMs: null,
+  changedAtMs: null,
+  origin: null,
+  stalledSinceMs: null,
+});
 
 /** Reads the stored state of a batch in one pipelined round trip. */
 export async function readStates(redis: Redis, keys: Keys, ids: readonly string[]): Promise<Map<string, StoredState>> {
@@ -82,7 +106,7 @@ export async function readStates(redis: Redis, keys: Keys, ids: readonly string[
   return states;
 }
 
-function toState([status, progress, failedReason, rev, missed, label, epoch, sequence, updatedAt, unreadable]: Array<string | null>): StoredState {
+function toState([status, progress, failedReason, rev, missed, label, epoch, sequence, updatedAt, unreadable, changedAt, origin, stalledSince]: Array<string | null>): StoredState {
   const updatedAtMs = updatedAt === null || updatedAt === undefined ? NaN : Date.parse(updatedAt);
   return {
     fields: status === null || status === undefined ? null : { status, progress: progress || null, failed_reason: failedReason ?? null },
@@ -93,7 +117,16 @@ function toState([status, progress, failedReason, rev, missed, label, epoch, seq
     epoch: epoch === null || epoch === undefined ? null : Number(epoch),
     sequence: Number(sequence ?? 0),
     updatedAtMs: Number.isNaN(updatedAtMs) ? null : updatedAtMs,
+    changedAtMs: optionalNumber(changedAt),
+    origin: decodeOrigin(origin),
+    stalledSinceMs: optionalNumber(stalledSince),
   };
+}
+
+function optionalNumber(value: string | null | undefined): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = Number(value);
+  return Number.isNaN(n) ? null : n;
 }
 
 /** Applies a batch of ops and the batch's seen mark in one Lua call; events land in the stream in op order. */
@@ -111,12 +144,13 @@ export async function applyBatch(redis: Redis, keys: Keys, batch: { ops: readonl
     remove: op.remove,
     terminal: op.terminal,
     unreadable: op.unreadable,
+    stalled: op.stalled,
   }));
   // cjson decodes [] and {} alike; an empty ops list must stay a list.
   const [appended, outcomes] = (await runScript(
     redis,
     'applyBatch',
-    [keys.pending, keys.events, keys.statusCounts, keys.seen, keys.unreadable, ...ops.map((op) => keys.state(op.id))],
+    [keys.pending, keys.events, keys.statusCounts, keys.seen, keys.unreadable, keys.stalled, keys.stalledCounts, ...ops.map((op) => keys.state(op.id))],
     [payload.length === 0 ? '[]' : JSON.stringify(payload), retentionSeconds, batch.now, ...seen],
   )) as [number, ApplyOutcome[] | Record<string, never>];
   return { appended, outcomes: Array.isArray(outcomes) ? outcomes : [] };

@@ -12,6 +12,10 @@ export interface Keys {
   seen: string;
   /** Set of pending ids whose last answer could not be read (SPEC "Decisions": unreadable item). */
   unreadable: string;
+  /** Sorted set id → ms since which a pending id has been reported stalled (`lipsync.stalled`). */
+  stalled: string;
+  /** Hash status → number of stalled pending ids in that status (the `stalled_lipsyncs` gauge). */
+  stalledCounts: string;
   /** Stream of change events: the single source webhook delivery reads from. */
   events: string;
   /** Hash status → number of pending ids whose last status it is (`new` before the first answer). */
@@ -53,6 +57,8 @@ export function keysFor(prefix: string): Keys {
     state: (id) => `${p}state:${id}`,
     seen: `${p}seen`,
     unreadable: `${p}unreadable`,
+    stalled: `${p}stalled`,
+    stalledCounts: `${p}stalled_counts`,
     events: `${p}events`,
     statusCounts: `${p}status_counts`,
     meta: `${p}meta`,
@@ -87,6 +93,9 @@ export const STATE_FIELDS = {
   sequence: 'seq',
   unreadable: 'unreadable',
   unreadableDetail: 'unreadable_detail',
+  changedAt: 'changed_at',
+  progressOrigin: 'progress_origin',
+  stalledSince: 'stalled_since',
   label: 'label',
   firstSeenAt: 'first_seen_at',
   trackedAt: 'tracked_at',

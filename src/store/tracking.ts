@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { chunk } from '../shared/chunk.js';
+import { decodeOrigin, estimateCompletion, progressFraction } from '../shared/progress.js';
 import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
 import { STATE_FIELDS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
@@ -35,6 +36,12 @@ export interface LipsyncRecord {
   unreadable: { cycles: number; detail: string } | null;
   /** Applied changes so far: the `data.sequence` of its last event. */
   sequence: number;
+  /** When it last moved (status, progress or failed_reason), if known. */
+  changed_at: string | null;
+  /** Since when it has been reported stalled (`lipsync.stalled`); null when it is not. */
+  stalled_since: string | null;
+  /** Estimated completion of a running lipsync from its progress over time; null when progress gives none. */
+  eta: string | null;
   /** Change events emitted so far. */
   events: number;
   /** The last full object from Creatify, when one was seen. */
@@ -85,7 +92,7 @@ export class TrackingStore {
   async untrack(ids: readonly string[]): Promise<Map<string, UntrackCode>> {
     const out = new Map<string, UntrackCode>();
     for (const part of chunk(unique(ids), WRITE_CHUNK)) {
-      const codes = (await runScript(this.redis, 'untrackIds', [this.keys.pending, this.keys.statusCounts, this.keys.seen, this.keys.unreadable, ...part.map(this.keys.state)], [this.retentionSeconds, ...part])) as UntrackCode[];
+      const codes = (await runScript(this.redis, 'untrackIds', [this.keys.pending, this.keys.statusCounts, this.keys.seen, this.keys.unreadable, this.keys.stalled, this.keys.stalledCounts, ...part.map(this.keys.state)], [this.retentionSeconds, ...part])) as UntrackCode[];
       part.forEach((id, i) => out.set(id, codes[i] ?? 'unknown'));
     }
     return out;
@@ -131,9 +138,14 @@ export class TrackingStore {
   }
 
   async statusCounts(): Promise<Record<string, number>> {
-    const raw = await this.redis.hgetall(this.keys.statusCounts);
-    return Object.fromEntries(Object.entries(raw).map(([status, n]) => [status, Number(n)]));
+    return numericHash(await this.redis.hgetall(this.keys.statusCounts));
   }
+
+  /** Stalled pending ids per status they stalled in. */
+  async stalledCounts(): Promise<Record<string, number>> {
+    return numericHash(await this.redis.hgetall(this.keys.stalledCounts));
+  }
+
 }
 
 function unique(ids: readonly string[]): string[] {
@@ -146,6 +158,11 @@ function toRecord(id: string, hash: Record<string, string>, pending: boolean, se
   // Unchanged answers only touch the batch's seen mark; the later of the two is the last sighting.
   const seenAt = seenMs !== null && (written === null || seenMs > Date.parse(written)) ? new Date(seenMs).toISOString() : written;
   const unreadableCycles = Number(hash[STATE_FIELDS.unreadable] ?? 0);
+  const changedAt = msField(hash[STATE_FIELDS.changedAt]);
+  const stalledSince = msField(hash[STATE_FIELDS.stalledSince]);
+  const progress = hash[STATE_FIELDS.progress] || null;
+  const running = normalizeStatus(hash[STATE_FIELDS.status]) === 'running';
+  const eta = running && changedAt !== null ? estimateCompletion(decodeOrigin(hash[STATE_FIELDS.progressOrigin]), progressFraction(progress), changedAt) : null;
   return {
     id,
     status: hash[STATE_FIELDS.status] ?? null,
@@ -160,7 +177,19 @@ function toRecord(id: string, hash: Record<string, string>, pending: boolean, se
     missed_cycles: Number(hash[STATE_FIELDS.missed] ?? 0),
     unreadable: unreadableCycles > 0 ? { cycles: unreadableCycles, detail: hash[STATE_FIELDS.unreadableDetail] ?? '' } : null,
     sequence: Number(hash[STATE_FIELDS.sequence] ?? 0),
+    changed_at: changedAt === null ? null : new Date(changedAt).toISOString(),
+    stalled_since: stalledSince === null ? null : new Date(stalledSince).toISOString(),
+    eta: eta === null ? null : new Date(eta).toISOString(),
     events: Number(hash[STATE_FIELDS.events] ?? 0),
     lipsync: raw === undefined ? null : (JSON.parse(raw) as unknown),
   };
+}
+
+function msField(value: string | undefined): number | null {
+  const n = value === undefined || value === '' ? NaN : Number(value);
+  return Number.isNaN(n) ? null : n;
+}
+
+function numericHash(raw: Record<string, string>): Record<string, number> {
+  return Object.fromEntries(Object.entries(raw).map(([key, n]) => [key, Number(n)]));
 }

@@ -1,13 +1,15 @@
 /**
  * What changed between the stored fields of a lipsync and a fresh answer, and the events that change means.
  * Pure: no clock or I/O beyond the options. Types per SPEC: the most specific that apply, in a fixed order
- * (`status_changed` or `progress_changed` first, then `failed` / `completed`), all sharing one `data` and
- * one sequence number — the lipsync's count of applied changes, which only a real change moves.
+ * (`status_changed` or `progress_changed` first, then `failed` / `completed`, then `recovered` when the
+ * lipsync had been reported stalled), all sharing one `data` and one sequence number — the lipsync's count of
+ * applied changes, which only a real change (or a missing/stalled report) moves.
  */
 import type { AnswerItem } from '../creatify/schema.js';
 import { eventId } from '../events/event-id.js';
 import type { ChangedField, ChangeEvent, ChangeEventData, EventType, MissingReason, TrackedFields } from '../events/types.js';
 import { normalizeStatus } from '../shared/status.js';
+import { estimateCompletion, progressFraction, type ProgressOrigin } from '../shared/progress.js';
 
 export const NEVER_SEEN: TrackedFields = Object.freeze({ status: null, progress: null, failed_reason: null });
 
@@ -45,6 +47,10 @@ export interface DiffOptions {
   epoch: number;
   /** Applied changes so far; a change gets `sequence + 1`. */
   sequence: number;
+  /** First parsed progress reading of the current status run (for the ETA); null when none yet. */
+  origin?: ProgressOrigin | null;
+  /** Ms since which the lipsync was reported stalled, or null: a change then also emits `lipsync.recovered`. */
+  stalledSinceMs?: number | null;
 }
 
 export interface DiffResult {
@@ -54,6 +60,8 @@ export interface DiffResult {
   terminal: boolean;
   /** The sequence after this answer: moved by one when there are events, else unchanged. */
   sequence: number;
+  /** The progress origin to keep: reset when the status changed, set at the first parsed reading. */
+  origin: ProgressOrigin | null;
 }
 
 /** From the last stored fields (`null` = never seen) and the item just fetched, the events to emit. */
@@ -63,11 +71,21 @@ export function diff(previous: TrackedFields | null, item: DiffItem, options: Di
   const changed = changedFields(before, current);
   const status = normalizeStatus(current.status);
   const terminal = status !== null && options.terminalStatuses.has(status);
+  const nowMs = options.now.getTime();
+  const fraction = progressFraction(current.progress);
+  const restart = previous === null || changed.includes('status');
+  const kept = restart ? null : (options.origin ?? null);
+  const origin = kept ?? (fraction === null ? null : { fraction, atMs: nowMs });
   const types = previous === null ? firstSightingTypes(status) : changeTypes(changed, status, normalizeReason(current.failed_reason));
-  if (types.length === 0) return { current, changed, events: [], terminal, sequence: options.sequence };
+  if (types.length === 0) return { current, changed, events: [], terminal, sequence: options.sequence, origin: options.origin ?? origin };
+  const stalledSince = options.stalledSinceMs ?? null;
+  if (stalledSince !== null) types.push('lipsync.recovered');
   const sequence = options.sequence + 1;
   const data: ChangeEventData = { lipsync_id: item.id, sequence, previous: before, current, changed, lipsync: item.raw };
-  return { current, changed, events: buildEvents(types, data, options.epoch, options.now), terminal, sequence };
+  const eta = status === 'running' ? estimateCompletion(origin, fraction, nowMs) : null;
+  if (eta !== null) data.eta = new Date(eta).toISOString();
+  if (stalledSince !== null) data.stalled_since = new Date(stalledSince).toISOString();
+  return { current, changed, events: buildEvents(types, data, options.epoch, options.now), terminal, sequence, origin };
 }
 
 function firstSightingTypes(status: string | null): EventType[] {
@@ -91,11 +109,14 @@ function changeTypes(changed: ChangedField[], status: string | null, reason: str
   return types;
 }
 
-export interface MissingOptions {
+export interface MarkerOptions {
   epoch: number;
-  /** Applied changes so far; the missing event is change `sequence + 1`. */
+  /** Applied changes so far; the report is change `sequence + 1`. */
   sequence: number;
   now: Date;
+}
+
+export interface MissingOptions extends MarkerOptions {
   reason: MissingReason;
   /** For `unreadable`: the last validation message. */
   detail?: string;
@@ -103,11 +124,22 @@ export interface MissingOptions {
 
 /** The `lipsync.missing` event of an id that left polling without a final status. */
 export function missingEvent(lipsyncId: string, previous: TrackedFields | null, options: MissingOptions): ChangeEvent {
-  const before = previous ?? NEVER_SEEN;
-  const data: ChangeEventData = { lipsync_id: lipsyncId, sequence: options.sequence + 1, previous: before, current: before, changed: [], lipsync: null, reason: options.reason };
+  const data = markerData(lipsyncId, previous, null, options);
+  data.reason = options.reason;
   if (options.detail !== undefined) data.detail = options.detail;
-  const [event] = buildEvents(['lipsync.missing'], data, options.epoch, options.now);
-  return event as ChangeEvent;
+  return buildEvents(['lipsync.missing'], data, options.epoch, options.now)[0] as ChangeEvent;
+}
+
+/** The `lipsync.stalled` event of an id that has not moved for longer than its status allows. */
+export function stalledEvent(item: DiffItem, stored: TrackedFields, options: MarkerOptions & { sinceMs: number }): ChangeEvent {
+  const data = markerData(item.id, stored, item.raw, options);
+  data.stalled_since = new Date(options.sinceMs).toISOString();
+  return buildEvents(['lipsync.stalled'], data, options.epoch, options.now)[0] as ChangeEvent;
+}
+
+function markerData(lipsyncId: string, previous: TrackedFields | null, raw: Record<string, unknown> | null, options: MarkerOptions): ChangeEventData {
+  const before = previous ?? NEVER_SEEN;
+  return { lipsync_id: lipsyncId, sequence: options.sequence + 1, previous: before, current: before, changed: [], lipsync: raw };
 }
 
 function buildEvents(types: readonly EventType[], data: ChangeEventData, epoch: number, now: Date): ChangeEvent[] {

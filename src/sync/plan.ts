@@ -10,12 +10,15 @@ import type { ChangeEvent } from '../events/types.js';
 import { UNKNOWN_STATE, type ApplyOp, type StoredState } from '../store/apply.js';
 import { STATE_FIELDS } from '../store/keys.js';
 import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
-import { diff, missingEvent } from './diff.js';
+import { encodeOrigin } from '../shared/progress.js';
+import { diff, missingEvent, stalledEvent } from './diff.js';
 
 export interface PlanOptions {
   terminalStatuses: ReadonlySet<string>;
   missingGraceCycles: number;
   now: Date;
+  /** Normalised status → ms without movement after which an id is reported stalled (`poll.stalledAfterSeconds`). */
+  stalledAfterMs?: ReadonlyMap<string, number>;
 }
 
 export interface Transition {
@@ -42,11 +45,13 @@ export interface BatchPlan {
   duplicated: string[];
   /** Ids whose answer was older than the stored state; skipped. */
   stale: string[];
+  /** Ids reported stalled by this answer (`lipsync.stalled`). */
+  stalled: string[];
 }
 
 export function planBatch(asked: readonly string[], answer: ParsedList, states: ReadonlyMap<string, StoredState>, options: PlanOptions): BatchPlan {
   const askedSet = new Set(asked);
-  const plan: BatchPlan = { ops: [], seen: [], transitions: [], missing: [], missingExpired: [], unreadable: [], unexpected: [], duplicated: [], stale: [] };
+  const plan: BatchPlan = { ops: [], seen: [], transitions: [], missing: [], missingExpired: [], unreadable: [], unexpected: [], duplicated: [], stale: [], stalled: [] };
   const now = options.now.getTime();
   const seenAt = options.now.toISOString();
 
@@ -74,10 +79,15 @@ export function planBatch(asked: readonly string[], answer: ParsedList, states: 
       continue;
     }
     const epoch = state.epoch ?? now;
-    const result = diff(state.fields, item, { terminalStatuses: options.terminalStatuses, now: options.now, epoch, sequence: state.sequence });
+    const result = diff(state.fields, item, { terminalStatuses: options.terminalStatuses, now: options.now, epoch, sequence: state.sequence, origin: state.origin, stalledSinceMs: state.stalledSinceMs });
+    const changed = result.events.length > 0;
+    const stalls = !changed && isStalling(state, options.stalledAfterMs, now);
+    const events = stalls && state.fields !== null ? [stalledEvent(item, state.fields, { epoch, sequence: state.sequence, now: options.now, sinceMs: state.changedAtMs ?? now })] : result.events;
     const advanced = item.updatedAtMs !== null && item.updatedAtMs !== state.updatedAtMs;
     const resets = state.missed > 0 || state.unreadable > 0;
-    if (result.events.length === 0 && !advanced && !resets && state.epoch !== null) continue; // nothing to write
+    // Records from before changed_at existed get it once, so stalled detection has a starting point.
+    const dated = state.fields === null || state.changedAtMs !== null;
+    if (events.length === 0 && !advanced && !resets && state.epoch !== null && dated) continue; // nothing to write
     const to = normalizeStatus(result.current.status) || UNSEEN_STATUS;
     const set: Record<string, string> = {
       [STATE_FIELDS.status]: result.current.status ?? '',
@@ -85,7 +95,7 @@ export function planBatch(asked: readonly string[], answer: ParsedList, states: 
       [STATE_FIELDS.seenAt]: seenAt,
       [STATE_FIELDS.missed]: '0',
       [STATE_FIELDS.unreadable]: '0',
-      [STATE_FIELDS.sequence]: String(result.sequence),
+      [STATE_FIELDS.sequence]: String(stalls ? state.sequence + 1 : result.sequence),
       [STATE_FIELDS.epoch]: String(epoch),
       [STATE_FIELDS.lipsync]: JSON.stringify(item.raw),
       [STATE_FIELDS.label]: to,
@@ -95,9 +105,20 @@ export function planBatch(asked: readonly string[], answer: ParsedList, states: 
     const del: string[] = [STATE_FIELDS.unreadableDetail];
     if (result.current.failed_reason === null) del.push(STATE_FIELDS.failedReason);
     else set[STATE_FIELDS.failedReason] = result.current.failed_reason;
-    const op: ApplyOp = { id, rev: state.rev, set, del, events: result.events, from: state.label, to, remove: result.terminal, terminal: result.terminal };
+    if (changed || !dated) set[STATE_FIELDS.changedAt] = String(now);
+    if (result.origin === null) del.push(STATE_FIELDS.progressOrigin);
+    else set[STATE_FIELDS.progressOrigin] = encodeOrigin(result.origin);
+    const op: ApplyOp = { id, rev: state.rev, set, del, events, from: state.label, to, remove: result.terminal, terminal: result.terminal };
     if (state.unreadable > 0) op.unreadable = 'remove';
+    if (stalls) {
+      set[STATE_FIELDS.stalledSince] = String(state.changedAtMs ?? now);
+      op.stalled = 'add';
+    } else if (changed && state.stalledSinceMs !== null) {
+      del.push(STATE_FIELDS.stalledSince);
+      op.stalled = 'remove';
+    }
     plan.ops.push(op);
+    if (stalls) plan.stalled.push(id);
     if (state.fields === null || result.changed.includes('status')) plan.transitions.push({ id, from: state.fields === null ? 'none' : state.label, to });
   }
 
@@ -131,4 +152,11 @@ export function planBatch(asked: readonly string[], answer: ParsedList, states: 
     plan.ops.push(op);
   }
   return plan;
+}
+
+/** Unchanged, not yet reported, and still for longer than its status allows. */
+function isStalling(state: StoredState, stalledAfterMs: ReadonlyMap<string, number> | undefined, now: number): boolean {
+  if (state.fields === null || state.stalledSinceMs !== null || state.changedAtMs === null) return false;
+  const limit = stalledAfterMs?.get(state.label);
+  return limit !== undefined && now - state.changedAtMs >= limit;
 }

@@ -5,6 +5,7 @@ import { applyBatch, readStates } from '../store/apply.js';
 import type { Keys } from '../store/keys.js';
 import { markPollSucceeded } from './cycle.js';
 import type { SyncObserver } from './observer.js';
+import { normalizeStatus } from '../shared/status.js';
 import { planBatch } from './plan.js';
 
 export interface PollBatchDeps {
@@ -16,7 +17,14 @@ export interface PollBatchDeps {
   terminalStatuses: ReadonlySet<string>;
   missingGraceCycles: number;
   retentionSeconds: number;
+  /** Normalised status → ms without movement before `lipsync.stalled` (see stalledAfterMap). */
+  stalledAfterMs?: ReadonlyMap<string, number>;
   now?: () => Date;
+}
+
+/** `poll.stalledAfterSeconds` as the plan reads it. */
+export function stalledAfterMap(seconds: Readonly<Record<string, number>>): ReadonlyMap<string, number> {
+  return new Map(Object.entries(seconds).map(([status, s]) => [normalizeStatus(status) ?? status, s * 1000]));
 }
 
 export interface BatchSummary {
@@ -49,7 +57,7 @@ export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Pr
   }
 
   const states = await readStates(redis, keys, ids);
-  const plan = planBatch(ids, answer, states, { terminalStatuses: deps.terminalStatuses, missingGraceCycles: deps.missingGraceCycles, now });
+  const plan = planBatch(ids, answer, states, { terminalStatuses: deps.terminalStatuses, missingGraceCycles: deps.missingGraceCycles, now, ...(deps.stalledAfterMs === undefined ? {} : { stalledAfterMs: deps.stalledAfterMs }) });
   const result = await applyBatch(redis, keys, { ops: plan.ops, seen: plan.seen, now: now.getTime() }, deps.retentionSeconds);
   await markPollSucceeded(redis, keys, now.getTime());
 
@@ -69,6 +77,9 @@ export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Pr
   });
   for (const bad of plan.unreadable) {
     if (appliedIds.has(bad.id) && (states.get(bad.id)?.unreadable ?? 0) === 0) logger.warn({ lipsyncId: bad.id, issues: bad.issues }, 'lipsync answer unreadable; counted towards poll.missingGraceCycles');
+  }
+  for (const id of plan.stalled) {
+    if (appliedIds.has(id)) logger.warn({ lipsyncId: id, status: states.get(id)?.label, since: new Date(states.get(id)?.changedAtMs ?? now.getTime()).toISOString() }, 'lipsync stalled: no change of status or progress for longer than poll.stalledAfterSeconds allows');
   }
   if (plan.unexpected.length > 0) logger.warn({ count: plan.unexpected.length }, 'Creatify returned lipsyncs that were not asked for; ignored');
   for (const id of plan.missingExpired) {

@@ -17,7 +17,7 @@ async function scrape(registry: Registry): Promise<Family[]> {
 const P = 'lipsync_sync_';
 
 function snapshotOf(partial: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
-  return { trackedByStatus: {}, deadLettersByEndpoint: {}, queueJobs: [], lastSuccessfulPollSeconds: null, discoveredIds: 0, ...partial };
+  return { trackedByStatus: {}, deadLettersByEndpoint: {}, queueJobs: [], lastSuccessfulPollSeconds: null, discoveredIds: 0, stalledByStatus: {}, ...partial };
 }
 
 describe('createMetrics', () => {
@@ -31,6 +31,7 @@ describe('createMetrics', () => {
       [`${P}creatify_requests_total`]: 'COUNTER',
       [`${P}creatify_request_duration_seconds`]: 'HISTOGRAM',
       [`${P}tracked_lipsyncs`]: 'GAUGE',
+      [`${P}stalled_lipsyncs`]: 'GAUGE',
       [`${P}transitions_total`]: 'COUNTER',
       [`${P}events_total`]: 'COUNTER',
       [`${P}failures_total`]: 'COUNTER',
@@ -124,6 +125,7 @@ describe('createMetrics', () => {
         ],
         lastSuccessfulPollSeconds: 1_767_225_600,
         discoveredIds: 7,
+        stalledByStatus: { in_queue: 2 },
       }),
       snapshotOf({
         trackedByStatus: { running: 1 },
@@ -150,10 +152,13 @@ describe('createMetrics', () => {
     expect(valueOf(first, `${P}queue_jobs`, { queue: 'lsync-poll', state: 'active' })).toBe(1);
     expect(valueOf(first, `${P}last_successful_poll_timestamp_seconds`)).toBe(1_767_225_600);
     expect(valueOf(first, `${P}discovered_ids`)).toBe(7);
+    expect(valueOf(first, `${P}stalled_lipsyncs`, { status: 'in_queue' })).toBe(2);
+    expect(valueOf(first, `${P}stalled_lipsyncs`, { status: 'running' })).toBe(0);
 
     const second = await scrape(m.registry);
     expect(valueOf(second, `${P}tracked_lipsyncs`, { status: 'running' })).toBe(1);
     expect(valueOf(second, `${P}tracked_lipsyncs`, { status: 'done' })).toBe(0);
+    expect(valueOf(second, `${P}stalled_lipsyncs`, { status: 'in_queue' })).toBe(0);
     expect(labelSets(second, `${P}webhook_dead_letters`)).toEqual([{ endpoint: 'crm' }]);
     expect(labelSets(second, `${P}queue_jobs`)).toEqual([{ queue: 'lsync-webhooks', state: 'waiting' }]);
     // Unknown is no series rather than 0, which would read as "last polled in 1970".

@@ -9,7 +9,7 @@ const [a, b, c] = [uuid(100), uuid(101), uuid(102)] as [string, string, string];
 const T0 = '2026-01-01T00:00:00Z';
 
 function state(partial: Partial<StoredState> = {}): StoredState {
-  return { ...UNKNOWN_STATE, fields: { status: 'running', progress: '0.5', failed_reason: null }, rev: 4, label: 'running', epoch: 1000, sequence: 2, updatedAtMs: Date.parse(T0), ...partial };
+  return { ...UNKNOWN_STATE, fields: { status: 'running', progress: '0.5', failed_reason: null }, rev: 4, label: 'running', epoch: 1000, sequence: 2, updatedAtMs: Date.parse(T0), changedAtMs: Date.parse(T0), ...partial };
 }
 
 function answer(items: ParsedList['items'], unreadable: ParsedList['unreadable'] = []): ParsedList {
@@ -91,5 +91,47 @@ describe('planBatch', () => {
     expect(plan.ops[0]?.id).toBe(a);
     expect(plan.ops[0]?.events.map((e) => [e.type, e.data.sequence])).toEqual([['lipsync.tracked', 1]]);
     expect(plan.ops[0]?.set['epoch']).toBe('1234');
+  });
+
+  describe('stalled lipsyncs', () => {
+    const stalledAfterMs = new Map([['running', 60_000]]);
+    const now = options.now.getTime();
+    const still = answerItem({ id: a, status: 'running', progress: '0.5', updated_at: T0 });
+
+    it('reports an id unchanged for longer than its status allows as stalled, once, with the next sequence', () => {
+      const quiet = state({ changedAtMs: now - 61_000 });
+      const plan = planBatch([a], answer([still]), new Map([[a, quiet]]), { ...options, stalledAfterMs });
+      expect(plan.stalled).toEqual([a]);
+      expect(plan.ops.map((o) => [o.stalled, o.set['stalled_since'], o.set['seq']])).toEqual([['add', String(now - 61_000), '3']]);
+      expect(plan.ops[0]?.events.map((e) => [e.type, e.data.sequence, e.data.stalled_since])).toEqual([['lipsync.stalled', 3, new Date(now - 61_000).toISOString()]]);
+      const again = planBatch([a], answer([still]), new Map([[a, { ...quiet, stalledSinceMs: now - 61_000, sequence: 3 }]]), { ...options, stalledAfterMs });
+      expect(again.ops).toEqual([]);
+    });
+
+    it('does not report a status without a threshold, or one that moved recently', () => {
+      expect(planBatch([a], answer([still]), new Map([[a, state({ changedAtMs: now - 59_000 })]]), { ...options, stalledAfterMs }).ops).toEqual([]);
+      expect(planBatch([a], answer([still]), new Map([[a, state({ changedAtMs: now - 61_000 })]]), options).ops).toEqual([]);
+    });
+
+    it('emits recovered with the change that ends a stall, in the same sequence', () => {
+      const stalled = state({ changedAtMs: now - 120_000, stalledSinceMs: now - 120_000, sequence: 3 });
+      const plan = planBatch([a], answer([answerItem({ id: a, status: 'running', progress: '0.6', updated_at: T0 })]), new Map([[a, stalled]]), { ...options, stalledAfterMs });
+      expect(plan.ops[0]?.events.map((e) => [e.type, e.data.sequence])).toEqual([['lipsync.progress_changed', 4], ['lipsync.recovered', 4]]);
+      expect(plan.ops[0]?.stalled).toBe('remove');
+      expect(plan.ops[0]?.del).toContain('stalled_since');
+      expect(plan.ops[0]?.set['changed_at']).toBe(String(now));
+    });
+  });
+
+  it('estimates completion from the first progress reading of a running spell, and only from moving progress', () => {
+    const now = options.now.getTime();
+    const origin = { fraction: 0.2, atMs: now - 30_000 };
+    const plan = planBatch([a], answer([answerItem({ id: a, status: 'running', progress: '0.5', updated_at: T0 })]), new Map([[a, state({ fields: { status: 'running', progress: '0.2', failed_reason: null }, origin })]]), options);
+    // 0.2 → 0.5 in 30 s: the remaining 0.5 takes another 50 s.
+    expect(plan.ops[0]?.events[0]?.data.eta).toBe(new Date(now + 50_000).toISOString());
+    expect(plan.ops[0]?.set['progress_origin']).toBe(`0.2@${now - 30_000}`);
+    const restart = planBatch([a], answer([answerItem({ id: a, status: 'running', progress: '0.1', updated_at: T0 })]), new Map([[a, state({ fields: { status: 'in_queue', progress: '0', failed_reason: null }, label: 'in_queue', origin })]]), options);
+    expect(restart.ops[0]?.events[0]?.data.eta).toBeUndefined();
+    expect(restart.ops[0]?.set['progress_origin']).toBe(`0.1@${now}`);
   });
 });

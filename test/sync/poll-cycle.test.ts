@@ -56,7 +56,7 @@ beforeAll(async () => {
 beforeEach(async () => {
   sim.reset();
   outcomes.length = 0;
-  await redis.del(keys.events, keys.pending, keys.statusCounts);
+  await redis.del(keys.events, keys.pending, keys.statusCounts, keys.stalled, keys.stalledCounts);
 });
 
 afterAll(async () => {
@@ -173,6 +173,47 @@ describe('poll cycle (real Redis + simulator)', () => {
     expect(changes.map((e) => [e.data.current.status, e.data.sequence])).toEqual([['in_queue', 2], ['running', 3]]);
     const all = await events();
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
+  });
+
+  it('reports a lipsync that stops moving as stalled once, counts it per status, and recovers it when it moves', async () => {
+    const id = uuid(5400);
+    const stalledAfterMs = new Map([['running', 60_000]]);
+    let clock = Date.now();
+    const at = deps({ stalledAfterMs, now: () => new Date(clock) });
+    sim.set(id, { status: 'running', progress: '0.2' });
+    await store.track([id]);
+    await pollBatch([id], at);
+    clock += 61_000;
+    await pollBatch([id], at);
+    clock += 61_000;
+    await pollBatch([id], at); // still stalled: reported once
+    expect(await store.stalledCounts()).toEqual({ running: 1 });
+    expect((await store.get(id))?.stalled_since).not.toBeNull();
+    sim.set(id, { status: 'running', progress: '0.6' });
+    clock += 1000;
+    await pollBatch([id], at);
+    const types = (await events()).map((e) => [e.type, e.data.sequence]);
+    expect(types).toEqual([['lipsync.tracked', 1], ['lipsync.stalled', 2], ['lipsync.progress_changed', 3], ['lipsync.recovered', 3]]);
+    expect(await store.stalledCounts()).toEqual({});
+    const record = await store.get(id);
+    expect(record?.stalled_since).toBeNull();
+    // 0.2 → 0.6 over 123 s: the remaining 0.4 takes about as long again.
+    expect(Date.parse(record?.eta ?? '')).toBe(clock + 123_000);
+  });
+
+  it('stops counting a stalled lipsync when it is untracked', async () => {
+    const id = uuid(5500);
+    let clock = Date.now();
+    const at = deps({ stalledAfterMs: new Map([['in_queue', 1000]]), now: () => new Date(clock) });
+    sim.set(id, { status: 'in_queue', progress: '0' });
+    await store.track([id]);
+    await pollBatch([id], at);
+    clock += 2000;
+    await pollBatch([id], at);
+    expect(await store.stalledCounts()).toEqual({ in_queue: 1 });
+    await store.untrack([id]);
+    expect(await store.stalledCounts()).toEqual({});
+    expect(await redis.zscore(keys.stalled, id)).toBeNull();
   });
 
   it('writes nothing for an id whose answer did not change, beyond the batch seen mark', async () => {

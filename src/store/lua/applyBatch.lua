@@ -1,8 +1,9 @@
 --[[ Compare-and-set the new state of a batch of lipsyncs and append their events, atomically.
      Input:  KEYS[1] pending (zset)   KEYS[2] events (stream)   KEYS[3] status counts (hash)   KEYS[4] seen (zset)
-             KEYS[5] unreadable (set)   KEYS[5+i] state hash of op i
+             KEYS[5] unreadable (set)   KEYS[6] stalled (zset)   KEYS[7] stalled counts (hash)
+             KEYS[7+i] state hash of op i
              ARGV[1] ops (json array of {id, rev, set, del, events:[{id,type,body}], from, to, remove, terminal,
-                     unreadable: 'add' | 'remove' | nil})
+                     unreadable: 'add' | 'remove' | nil, stalled: 'add' | 'remove' | nil})
              ARGV[2] seconds to keep the state of an id that leaves the pending set
              ARGV[3] now (ms)   ARGV[4..] ids answered in this batch (the per-batch "seen" mark)
      Output: {appended events, result per op: 'applied' | 'conflict' | 'untracked'}
@@ -24,12 +25,17 @@ if #ARGV >= 4 then
   redis.call('ZADD', KEYS[4], unpack(args))
 end
 
-local function decrement(label)
-  if redis.call('HINCRBY', KEYS[3], label, -1) <= 0 then redis.call('HDEL', KEYS[3], label) end
+local function decrement(counts, label)
+  if redis.call('HINCRBY', counts, label, -1) <= 0 then redis.call('HDEL', counts, label) end
+end
+
+-- A stalled id is counted under the status it stalled in (`from`: it has not changed since).
+local function unstall(id, label)
+  if redis.call('ZREM', KEYS[6], id) == 1 then decrement(KEYS[7], label) end
 end
 
 for i, op in ipairs(ops) do
-  local stateKey = KEYS[5 + i]
+  local stateKey = KEYS[7 + i]
   if not redis.call('ZSCORE', KEYS[1], op.id) then
     results[i] = 'untracked'
   else
@@ -51,15 +57,20 @@ for i, op in ipairs(ops) do
       if #op.events > 0 then redis.call('HINCRBY', stateKey, 'events', #op.events) end
       if op.unreadable == 'add' then redis.call('SADD', KEYS[5], op.id) end
       if op.unreadable == 'remove' then redis.call('SREM', KEYS[5], op.id) end
+      if op.stalled == 'add' and redis.call('ZADD', KEYS[6], op.set.stalled_since, op.id) == 1 then
+        redis.call('HINCRBY', KEYS[7], op.from, 1)
+      end
+      if op.stalled == 'remove' then unstall(op.id, op.from) end
       if op.from ~= op.to then
-        decrement(op.from)
+        decrement(KEYS[3], op.from)
         redis.call('HINCRBY', KEYS[3], op.to, 1)
       end
       if op.remove then
         redis.call('ZREM', KEYS[1], op.id)
         redis.call('ZREM', KEYS[4], op.id)
         redis.call('SREM', KEYS[5], op.id)
-        decrement(op.to)
+        unstall(op.id, op.from)
+        decrement(KEYS[3], op.to)
         if op.terminal then redis.call('HSET', stateKey, 'terminal', '1') end
         redis.call('EXPIRE', stateKey, retention)
       end

@@ -8,7 +8,7 @@
              | 'known' (discovery only: discovered before, so left alone even if a team untracked it)
      A terminal id is not re-polled: its final state is known, and re-tracking would re-emit nothing new.
      A new state record gets its epoch (ms) here; a kept one keeps its epoch and sequence, so event ids never
-     repeat across an untrack and re-track.
+     repeat across an untrack and re-track. Re-tracking restarts the stall clock (changed_at, stalled_since).
      Discovered ids are scored by the last time discovery listed them, so trimming to the cap forgets the ids
      the listing stopped showing first; a crash can no longer mark an id discovered without tracking it. ]]
 local cap = tonumber(ARGV[3])
@@ -41,6 +41,9 @@ for i = 4, #ARGV do
     redis.call('ZADD', KEYS[1], ARGV[1], id)
     redis.call('HSETNX', stateKey, 'epoch', ARGV[1])
     redis.call('HSET', stateKey, 'tracked_at', ARGV[2], 'missed', 0, 'unreadable', 0)
+    -- Stalled reports belong to the previous tracking; the stall clock restarts with this one.
+    redis.call('HDEL', stateKey, 'stalled_since')
+    if redis.call('HEXISTS', stateKey, 'status') == 1 then redis.call('HSET', stateKey, 'changed_at', ARGV[1]) end
     redis.call('PERSIST', stateKey)
     redis.call('HINCRBY', KEYS[2], redis.call('HGET', stateKey, 'label') or 'new', 1)
     out[#out + 1] = 'tracked'
