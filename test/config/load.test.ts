@@ -101,7 +101,7 @@ describe('loadConfig', () => {
     const twice = [{ ...hook, name: 'ops' }, { ...hook, name: 'ops' }];
     expect(configError(() => loadConfig({ env: { ...creds, WEBHOOKS_JSON: JSON.stringify(twice) } })).message).toMatch(/^webhooks\.1\.name: "ops" is used by another endpoint; give each endpoint a unique name; fix it in .* or WEBHOOKS_JSON/);
     const typo = [{ ...hook, name: 'ops', events: ['lipsync.completed', 'lipsync.complete'] }];
-    expect(configError(() => loadConfig({ env: { ...creds, WEBHOOKS_JSON: JSON.stringify(typo) } })).message).toMatch(/^webhooks\.0\.events\.1: must be one of lipsync\.tracked, .*lipsync\.missing; fix it/);
+    expect(configError(() => loadConfig({ env: { ...creds, WEBHOOKS_JSON: JSON.stringify(typo) } })).message).toMatch(/^webhooks\.0\.events\.1: must be one of lipsync\.tracked, .*lipsync\.recovered; fix it/);
   });
 
   it('rejects a failure class rule whose pattern does not compile', () => {
