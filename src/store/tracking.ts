@@ -141,6 +141,21 @@ export class TrackingStore {
     return numericHash(await this.redis.hgetall(this.keys.statusCounts));
   }
 
+  /** The longest-stalled pending ids first, at most `limit`, with the status they stalled in and since when. */
+  async stalled(limit = 50): Promise<Array<{ id: string; status: string; since: string }>> {
+    const flat = await this.redis.zrange(this.keys.stalled, 0, limit - 1, 'WITHSCORES');
+    const entries: Array<{ id: string; since: number }> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) entries.push({ id: flat[i] as string, since: Number(flat[i + 1]) });
+    if (entries.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    entries.forEach(({ id }) => pipeline.hget(this.keys.state(id), STATE_FIELDS.label));
+    const labels = (await pipeline.exec()) ?? [];
+    return entries.map(({ id, since }, i) => {
+      const label = labels[i]?.[1];
+      return { id, status: typeof label === 'string' ? label : UNSEEN_STATUS, since: new Date(since).toISOString() };
+    });
+  }
+
   /** Stalled pending ids per status they stalled in. */
   async stalledCounts(): Promise<Record<string, number>> {
     return numericHash(await this.redis.hgetall(this.keys.stalledCounts));

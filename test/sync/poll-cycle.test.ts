@@ -189,6 +189,7 @@ describe('poll cycle (real Redis + simulator)', () => {
     await pollBatch([id], at); // still stalled: reported once
     expect(await store.stalledCounts()).toEqual({ running: 1 });
     expect((await store.get(id))?.stalled_since).not.toBeNull();
+    expect(await store.stalled()).toEqual([{ id, status: 'running', since: (await store.get(id))?.stalled_since }]);
     sim.set(id, { status: 'running', progress: '0.6' });
     clock += 1000;
     await pollBatch([id], at);
