@@ -159,6 +159,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       deadLettersByEndpoint: webhookState.deadLetters,
       endpointStates: webhookState.endpointStates,
       handoffMarkers: webhookState.handoffMarkers,
+      queuedDeliveries: webhookState.queued,
       lastSuccessfulPollSeconds: last === null ? null : last / 1000,
       discoveredIds,
       queueJobs: queues.flatMap((q, i) => Object.entries(counts[i] ?? {}).map(([state, count]) => ({ queue: q.name, state, count }))),

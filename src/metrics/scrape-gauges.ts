@@ -19,6 +19,8 @@ export interface MetricsSnapshot {
   endpointStates?: Record<string, number>;
   /** Live hand-off markers per webhook endpoint (absent: not read). */
   handoffMarkers?: Record<string, number>;
+  /** Deliveries waiting in each webhook endpoint's FIFOs (absent: not read). */
+  queuedDeliveries?: Record<string, number>;
   /** BullMQ job counts, e.g. `{ queue: 'lsync-webhooks', state: 'waiting', count: 3 }`. */
   queueJobs: Array<{ queue: string; state: string; count: number }>;
   /** Unix seconds of the last poll cycle that succeeded on any replica; null before the first one. */
@@ -127,6 +129,18 @@ export function createScrapeGauges(options: ScrapeGaugeOptions) {
         const snapshot = await readSnapshot();
         this.reset();
         for (const [endpoint, count] of Object.entries(snapshot?.handoffMarkers ?? {})) this.set({ endpoint }, count);
+      },
+    }),
+    /** `webhook_queued_deliveries{endpoint}`: deliveries waiting in the endpoint's per-lipsync FIFOs. */
+    webhookQueuedDeliveries: new Gauge({
+      name: name('webhook_queued_deliveries'),
+      help: 'Webhook deliveries waiting in each endpoint\'s per-lipsync FIFOs, the one in flight included (from Redis at scrape time).',
+      labelNames: ['endpoint'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        for (const [endpoint, count] of Object.entries(snapshot?.queuedDeliveries ?? {})) this.set({ endpoint }, count);
       },
     }),
     /** `queue_jobs{queue,state}`: as BullMQ counts them (it reports every asked state, zeros included). */

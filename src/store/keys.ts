@@ -32,6 +32,8 @@ export interface Keys {
   deliveryFifo(endpoint: string, lipsyncId: string): string;
   /** Per endpoint: sorted set token → expiry ms of recent hand-offs (idempotent hand-off; pruned as it goes). */
   deliveryHandedOff(endpoint: string): string;
+  /** Hash endpoint → deliveries waiting in its FIFOs (head included), kept by the FIFO Lua steps. */
+  deliveryQueued: string;
   /** Per endpoint: circuit-breaker state hash (failures, openUntil, probeUntil, failingSince), shared by replicas. */
   endpointBreaker(endpoint: string): string;
   /** Per endpoint: dead-lettered deliveries, newest last. */
@@ -68,6 +70,7 @@ export function keysFor(prefix: string): Keys {
     deliveryFifo: (endpoint, lipsyncId) => `${p}wh:fifo:${endpoint}:${lipsyncId}`,
     deliveryHandedOff: (endpoint) => `${p}wh:sent:${endpoint}`,
     endpointBreaker: (endpoint) => `${p}wh:breaker:${endpoint}`,
+    deliveryQueued: `${p}wh:queued`,
     deadLetters: (endpoint) => `${p}wh:dead:${endpoint}`,
     deadLetterEndpoints: `${p}wh:dead-endpoints`,
     disabledEndpoints: `${p}wh:disabled`,

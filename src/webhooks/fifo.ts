@@ -157,8 +157,8 @@ export class DeliveryFifo {
     const reply = await runScript(
       redis,
       'deliveryHandoff',
-      [keys.deliveryHandedOff(endpoint), keys.deliveryFifo(endpoint, payload.lipsyncId)],
-      [token, encodeElement(token, payload), Date.now(), markerLifetimeMs],
+      [keys.deliveryHandedOff(endpoint), keys.deliveryFifo(endpoint, payload.lipsyncId), keys.deliveryQueued],
+      [token, encodeElement(token, payload), Date.now(), markerLifetimeMs, endpoint],
     );
     const [pushed, head] = reply as [number, number];
     if (head === 1) await this.addJob(endpoint, token, payload);
@@ -193,7 +193,7 @@ export class DeliveryFifo {
     const reply = (await runScript(
       redis,
       'deliveryFinish',
-      [keys.deliveryFifo(data.endpoint, data.lipsyncId), keys.deadLetters(data.endpoint), keys.deadLetterEndpoints, keys.disabledEndpoints, keys.endpointBreaker(data.endpoint)],
+      [keys.deliveryFifo(data.endpoint, data.lipsyncId), keys.deadLetters(data.endpoint), keys.deadLetterEndpoints, keys.disabledEndpoints, keys.endpointBreaker(data.endpoint), keys.deliveryQueued],
       [
         data.token,
         data.endpoint,

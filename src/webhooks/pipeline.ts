@@ -53,6 +53,8 @@ export interface WebhookSnapshot {
   endpointStates: Record<string, BreakerState>;
   /** `webhook_handoff_markers{endpoint}`: live hand-off markers (bounded by their lifetime). */
   handoffMarkers: Record<string, number>;
+  /** `webhook_queued_deliveries{endpoint}`: deliveries waiting in the endpoint's FIFOs. */
+  queued: Record<string, number>;
 }
 
 export interface WebhookPipeline {
@@ -124,12 +126,15 @@ export function createWebhookPipeline(options: WebhookPipelineOptions): WebhookP
       const now = Date.now();
       const markers = redis.pipeline();
       for (const name of names) markers.zcount(keys.deliveryHandedOff(name), now, '+inf');
-      const [dead, endpointStates, counts] = await Promise.all([deadLetters.count(), breakers.states(names, now), markers.exec()]);
+      const [dead, endpointStates, counts, queuedRaw] = await Promise.all([deadLetters.count(), breakers.states(names, now), markers.exec(), redis.hgetall(keys.deliveryQueued)]);
       const handoffMarkers: Record<string, number> = {};
+      const queued: Record<string, number> = {};
       names.forEach((name, i) => {
         handoffMarkers[name] = Number(counts?.[i]?.[1] ?? 0);
+        queued[name] = 0;
       });
-      return { deadLetters: dead, endpointStates, handoffMarkers };
+      for (const [name, count] of Object.entries(queuedRaw)) queued[name] = Number(count);
+      return { deadLetters: dead, endpointStates, handoffMarkers, queued };
     },
   };
 }

@@ -190,6 +190,7 @@ describe('webhook pipeline delivery', () => {
     expect(t.receiver.requests).toHaveLength(1);
     expect(await t.h.redis.llen(t.h.keys.deliveryFifo('back-soon', events[0]!.data.lipsync_id))).toBe(1);
     expect(await second.deadLetters.count()).toEqual({ 'back-soon': 1 });
+    expect((await second.snapshot()).queued).toEqual({ other: 0, 'back-soon': 1 });
     await second.close(2000);
 
     const third = t.h.start([endpoint('back-soon')]);

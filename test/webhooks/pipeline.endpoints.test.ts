@@ -143,10 +143,15 @@ describe('auto-disable and the dead-letter cap', () => {
     expect(observer.dropped.every((d) => d.endpoint === 'a')).toBe(true);
   });
 
-  it('reports live hand-off markers per endpoint, each living only as long as a reclaim can need it', async () => {
-    const pipeline = t.h.start([endpoint('a')], { tuning: { blockMs: 200, claimIdleMs: 10, claimIntervalMs: 10 } });
+  it('reports live hand-off markers and queued deliveries per endpoint; markers live only as long as a reclaim can need them', async () => {
+    t.receiver.defaultStatus = 503;
+    const pipeline = t.h.start([endpoint('a', { maxAttempts: 50 })], { tuning: { blockMs: 200, claimIdleMs: 10, claimIntervalMs: 10 } });
     await t.h.append(lipsyncEvents(2));
+    await t.receiver.waitFor(1, 5000);
+    expect((await pipeline.snapshot()).queued).toEqual({ a: 2 });
+    t.receiver.defaultStatus = 200;
     await t.h.waitIdle(pipeline);
+    expect((await pipeline.snapshot()).queued).toEqual({ a: 0 });
     expect((await pipeline.snapshot()).handoffMarkers).toEqual({ a: 2 });
     // Lifetime = 2 × (claim idle + interval) + 60 s, not days.
     const markers = await t.h.redis.zrange(t.h.keys.deliveryHandedOff('a'), 0, -1, 'WITHSCORES');

@@ -3,6 +3,7 @@
      record it twice.
      Input:  KEYS[1] fifo (list)   KEYS[2] dead letters of the endpoint (list)   KEYS[3] dead-letter endpoints (set)
              KEYS[4] disabled endpoints (hash)   KEYS[5] breaker of the endpoint (hash)
+             KEYS[6] queued deliveries per endpoint (hash)
              ARGV[1] token   ARGV[2] endpoint name   ARGV[3] dead letter json or ''   ARGV[4] disable json or ''
              ARGV[5] '1' when delivered (closes the breaker)   ARGV[6] most dead letters kept for the endpoint
      Output: {popped 0|1, dead letters dropped} or {popped 0|1, dropped, head element after the step}
@@ -14,6 +15,7 @@ local head = redis.call('LINDEX', KEYS[1], 0)
 if not head then return {0, 0} end
 if string.sub(head, 1, #prefix) ~= prefix then return {0, 0, head} end
 redis.call('LPOP', KEYS[1])
+if redis.call('HINCRBY', KEYS[6], ARGV[2], -1) < 0 then redis.call('HSET', KEYS[6], ARGV[2], 0) end
 local dropped = 0
 if ARGV[3] ~= '' then
   local length = redis.call('RPUSH', KEYS[2], ARGV[3])
