@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import { DEFAULTS } from '../config/schema.js';
 import type { Keys } from '../store/keys.js';
 import { runScript } from '../store/scripts.js';
+import { MAX_RETRY_AFTER_MS } from '../shared/retry-after.js';
 import type { DeliveryResult } from './deliver.js';
 
 export interface BreakerSettings {
@@ -18,6 +19,14 @@ export interface BreakerSettings {
   openMs: number;
   /** How long a probe may run past the endpoint's timeout before another replica may probe instead (ms). */
   probeGraceMs: number;
+}
+
+/**
+ * The longest quiet gap between two failures that still counts as one continuous failing period: twice the
+ * longest wait a failing delivery can be told to take (the schedule's last delay or a capped Retry-After, +20 %).
+ */
+export function failingGapMs(scheduleSeconds: readonly number[]): number {
+  return 2 * 1.2 * Math.max(MAX_RETRY_AFTER_MS, ...scheduleSeconds.map((s) => s * 1000));
 }
 
 export const BREAKER_DEFAULTS: BreakerSettings = {
@@ -63,15 +72,15 @@ export class EndpointBreakers {
 
   /**
    * Records one failed attempt. `disable` is stored as the endpoint's disabled reason when this failure
-   * completes `disableAfterSeconds` of failure.
+   * completes `disableAfterSeconds` of failure; failures more than `gapMs` apart start a new failing period.
    */
-  async recordFailure(endpoint: string, counts: boolean, disableAfterSeconds: number, disable: object, now = Date.now()): Promise<FailureRecord> {
+  async recordFailure(endpoint: string, counts: boolean, disableAfterSeconds: number, gapMs: number, disable: object, now = Date.now()): Promise<FailureRecord> {
     const { failureThreshold, openMs } = this.settings;
     const reply = (await runScript(
       this.#redis,
       'deliveryFailed',
       [this.#keys.endpointBreaker(endpoint), this.#keys.disabledEndpoints],
-      [endpoint, now, counts ? '1' : '', failureThreshold, openMs, disableAfterSeconds * 1000, JSON.stringify(disable)],
+      [endpoint, now, counts ? '1' : '', failureThreshold, openMs, disableAfterSeconds * 1000, JSON.stringify(disable), gapMs],
     )) as [number, number, number];
     return { state: reply[0] === 2 ? 2 : 0, disabled: reply[1] === 1, failingMs: reply[2] };
   }

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { DEFAULTS } from '../config/schema.js';
 import { messageOf } from '../errors.js';
 import { closeWorker } from '../shared/bullmq.js';
-import { countsTowardBreaker, type EndpointBreakers } from './breaker.js';
+import { countsTowardBreaker, failingGapMs, type EndpointBreakers } from './breaker.js';
 import { newDeadId, type DeadLetter } from './dead-letters.js';
 import { createDeliverer, type Deliverer, type DeliveryResult, type WebhookEndpoint } from './deliver.js';
 import { DELIVERY_JOB, isJobData, type DeliveryFifo, type DeliveryJobData, type Finish } from './fifo.js';
@@ -218,7 +218,7 @@ export class DeliveryWorkers {
 
     const error = result.error ?? 'delivery failed';
     const disableAfterSeconds = endpoint.disableAfterSeconds ?? DEFAULTS.disableAfterSeconds;
-    const failure = await breakers.recordFailure(data.endpoint, countsTowardBreaker(result), disableAfterSeconds, {
+    const failure = await breakers.recordFailure(data.endpoint, countsTowardBreaker(result), disableAfterSeconds, failingGapMs(policy.scheduleFor(data.endpoint)), {
       reason: `failing without a success for ${disableAfterSeconds} s (last: ${error})`,
       statusCode: result.statusCode,
       eventId: data.eventId,
