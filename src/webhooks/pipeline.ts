@@ -14,6 +14,7 @@ import type { Deliverer, WebhookEndpoint } from './deliver.js';
 import { DeliveryWorkers } from './delivery-worker.js';
 import { Dispatcher, DISPATCHER_DEFAULTS, markerLifetimeMs } from './dispatcher.js';
 import { DeliveryFifo, type DeliveryJobData } from './fifo.js';
+import { adoptLegacyJobs } from './legacy-queue.js';
 import type { DeliveryObserver } from './observer.js';
 import { RetryPolicy } from './retry-policy.js';
 
@@ -65,7 +66,7 @@ export interface WebhookPipeline {
   fifo: DeliveryFifo;
   breakers: EndpointBreakers;
   deadLetters: DeadLetters;
-  /** Starts the dispatcher loop and the delivery workers. */
+  /** Starts the dispatcher loop and the delivery workers, and moves jobs left in the pre-isolation queue. */
   start(): void;
   /** Stops reading events, then lets in-flight deliveries finish for up to `timeoutMs` (then they are retried later). */
   close(timeoutMs: number): Promise<void>;
@@ -113,6 +114,7 @@ export function createWebhookPipeline(options: WebhookPipelineOptions): WebhookP
     start() {
       workers.start();
       dispatcher.start();
+      void adoptLegacyJobs(fifo, keys, options.connection, logger).catch((err: unknown) => logger.error({ err }, 'moving jobs from the pre-isolation webhook queue failed; they move at the next start'));
     },
     close(timeoutMs) {
       closing ??= (async () => {

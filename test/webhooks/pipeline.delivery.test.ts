@@ -199,3 +199,27 @@ describe('webhook pipeline delivery', () => {
     expect(t.receiver.requests.slice(1).map(webhookId)).toEqual([events[1]!.id]);
   });
 });
+
+describe('upgrade from the single webhook queue', () => {
+  it('moves delivery jobs left in {prefix}-webhooks to their endpoint’s queue at start, and delivers them in order', async () => {
+    const { Queue } = await import('bullmq');
+    const events = lipsyncEvents(2);
+    // What an older version left: a FIFO whose head's job sits in the one shared queue.
+    const staged = t.h.create([endpoint('a')]);
+    for (const ev of events) await staged.fifo.handOff('a', ev.id, { eventId: ev.id, type: ev.type, lipsyncId: ev.data.lipsync_id, body: JSON.stringify(ev) });
+    const [job] = await staged.queues[0]!.getJobs(['waiting']);
+    const legacy = new Queue(t.h.keys.webhookQueue, { connection: t.h.bull, prefix: t.h.keys.bullPrefix });
+    try {
+      await legacy.add(job!.name, job!.data, { jobId: job!.id! });
+      await job!.remove();
+
+      const pipeline = t.h.start([endpoint('a')]);
+      await t.receiver.waitFor(2, 5000);
+      await t.h.waitIdle(pipeline);
+      expect(t.receiver.requests.map(webhookId)).toEqual(events.map((e) => e.id));
+      expect(await legacy.getJobCounts('waiting', 'delayed')).toEqual({ waiting: 0, delayed: 0 });
+    } finally {
+      await legacy.close();
+    }
+  });
+});
