@@ -28,6 +28,8 @@ export interface ScenarioSpec {
   name: string;
   replicas: number;
   holdMs: number;
+  /** Lipsyncs start over this window (default min(holdMs, 5 s)); a longer one keeps ids moving for longer. */
+  spreadMs?: number;
   requeueRate: number;
   /** Chance per list request of an injected fault (upstream drift). */
   faultRate: number;
@@ -52,6 +54,8 @@ export interface RunContext {
   startedAt: number;
   /** Notes for the report (not failures). */
   notes: string[];
+  /** Disruptions as they happened (unix ms), to name the ones behind a long poll gap. */
+  disruptions: Array<{ at: number; what: string }>;
 }
 
 export interface ScenarioResult {
@@ -108,7 +112,7 @@ export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number
 
     const rng = createRng(seed + 2);
     const startedAt = Date.now();
-    const script = buildScript({ seed, count: sizes.lipsyncs, startMs: startedAt, holdMs: spec.holdMs, spreadMs: Math.min(spec.holdMs, 5000), short: sizes.short, requeueRate: spec.requeueRate });
+    const script = buildScript({ seed, count: sizes.lipsyncs, startMs: startedAt, holdMs: spec.holdMs, spreadMs: spec.spreadMs ?? Math.min(spec.holdMs, 5000), short: sizes.short, requeueRate: spec.requeueRate });
     for (const lipsync of script) {
       apply(simulator, lipsync.id, lipsync.steps[0] as ScriptedStep);
       if (rng() < spec.looseTypeRate) simulator.forceFault(lipsync.id, pick(rng, LOOSE_TYPES));
@@ -117,7 +121,7 @@ export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number
     const trackedAt = Date.now();
     driver = startDriver(simulator, script);
 
-    const ctx: RunContext = { sizes, rng, redis, replicas, upstream, endpoints, startedAt, notes: [] };
+    const ctx: RunContext = { sizes, rng, redis, replicas, upstream, endpoints, startedAt, notes: [], disruptions: [] };
     const lastFinal = Math.max(...script.map(terminalAt));
     const failures = spec.disrupt ? await spec.disrupt(ctx, lastFinal) : [];
     const expected = new Map<string, ExpectedEvent[]>(script.map((l) => [l.id, expectedEvents(l)]));
@@ -139,7 +143,10 @@ export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number
     if (verdict.outOfOrder > 0) failures.push(`${verdict.outOfOrder} event(s) out of order for their lipsync`);
     if (verdict.badSignatures > 0) failures.push(`${verdict.badSignatures} delivery(ies) with a bad signature`);
     if (gap.maxGapMs > spec.gapLimitMs) {
-      failures.push(`longest poll gap ${seconds(gap.maxGapMs)} > ${seconds(spec.gapLimitMs)} (id ${gap.worst?.id}, from +${seconds((gap.worst?.from ?? startedAt) - startedAt)})`);
+      const from = gap.worst?.from ?? startedAt;
+      // What happened shortly before and during the gap: a kill, a restart, an outage.
+      const during = ctx.disruptions.filter((d) => d.at >= from - spec.gapLimitMs && d.at <= from + gap.maxGapMs).map((d) => `${d.what} at +${seconds(d.at - startedAt)}`);
+      failures.push(`longest poll gap ${seconds(gap.maxGapMs)} > ${seconds(spec.gapLimitMs)} (id ${gap.worst?.id}, from +${seconds(from - startedAt)}; around it: ${during.join(', ') || 'no disruption'})`);
     }
     return { name: spec.name, verdict, maxGapMs: gap.maxGapMs, gapLimitMs: spec.gapLimitMs, p99Ms: p99, failures, notes: ctx.notes, seconds: (Date.now() - began) / 1000 };
   } finally {

@@ -18,12 +18,18 @@ export function crashBoundMs(intervalMs: number): number {
   return Math.max(2 * intervalMs, 10_000);
 }
 
-function kills(randomKills: number, inFlightKills: number) {
+/**
+ * Kills at seeded moments at least `spacingMs` apart: the crash bound is per kill, and a second kill inside the
+ * first one's recovery (e.g. of the request that recovers) would add the two delays up.
+ */
+function kills(randomKills: number, inFlightKills: number, spacingMs: number) {
   return async (ctx: RunContext, until: number): Promise<string[]> => {
     const total = randomKills + inFlightKills;
     const from = ctx.startedAt + 2000;
     const span = Math.max(1000, until - 2000 - from);
-    const times = Array.from({ length: total }, () => from + ctx.rng() * span).sort((a, b) => a - b);
+    const slack = Math.max(0, span - (total - 1) * spacingMs);
+    const offsets = Array.from({ length: total }, () => ctx.rng() * slack).sort((a, b) => a - b);
+    const times = offsets.map((offset, i) => from + offset + i * spacingMs);
     const inFlight = new Set<number>();
     while (inFlight.size < inFlightKills) inFlight.add(Math.floor(ctx.rng() * total));
     const failures: string[] = [];
@@ -35,6 +41,7 @@ function kills(randomKills: number, inFlightKills: number) {
       if (inFlight.has(i)) {
         ctx.upstream.holdNextRequest(async (name) => {
           victim = ctx.replicas.find((r) => r.name === name);
+          ctx.disruptions.push({ at: Date.now(), what: `SIGKILL ${name} mid-request` });
           await victim?.kill();
         });
         const fired = await waitFor(() => !ctx.upstream.holding, 10_000, 5);
@@ -46,11 +53,13 @@ function kills(randomKills: number, inFlightKills: number) {
         if (victim !== undefined) doneInFlight++;
       } else {
         victim = pick(ctx.rng, ctx.replicas.filter((r) => r.alive));
+        ctx.disruptions.push({ at: Date.now(), what: `SIGKILL ${victim.name}` });
         await victim.kill();
       }
       if (victim === undefined) continue;
       done++;
       await victim.start();
+      ctx.disruptions.push({ at: Date.now(), what: `${victim.name} up again` });
     }
     ctx.notes.push(`${done} SIGKILLs (${doneInFlight} with a list request in flight) over ${seconds(span)}`);
     if (done !== total) failures.push(`only ${done} of ${total} planned kills happened`);
@@ -72,9 +81,11 @@ function redisRestart(outageMs: number, intervalMs: number) {
     })();
     await ctx.redis.kill();
     const downAt = Date.now();
+    ctx.disruptions.push({ at: downAt, what: 'Redis SIGKILL' });
     await sleep(outageMs);
     await ctx.redis.start();
     const backAt = Date.now();
+    ctx.disruptions.push({ at: backAt, what: 'Redis back' });
     await waitFor(() => readiness.some((r) => r.at > backAt && r.status === 200), 30_000, 100);
     probing = false;
     await prober;
@@ -149,14 +160,16 @@ export function scenarios(sizes: Sizes): ScenarioSpec[] {
     {
       name: 'replica kills',
       replicas: sizes.short ? 2 : 3,
-      // Each step outlasts the crash bound, so a daemon that keeps it sees every step.
+      // Each step outlasts the crash bound, so a daemon that keeps it sees every step; the spread keeps ids
+      // moving long enough for every kill to land its crash-bound spacing after the previous one.
       holdMs: bound + 2000,
+      spreadMs: sizes.short ? 10_000 : 100_000,
       requeueRate: 0,
       faultRate: 0,
       looseTypeRate: 0,
       drainMs: 30_000,
       gapLimitMs: bound,
-      disrupt: sizes.short ? kills(5, 2) : kills(20, 5),
+      disrupt: sizes.short ? kills(3, 2, bound) : kills(20, 5, bound),
     },
     {
       name: 'upstream drift',
