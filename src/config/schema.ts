@@ -27,6 +27,16 @@ export const DEFAULTS = {
   terminalRetentionSeconds: 7 * 24 * 3600,
   /** Seconds without movement, per status, after which a lipsync is reported stalled. */
   stalledAfterSeconds: { pending: 3600, in_queue: 1800, running: 900 } as Record<string, number>,
+  /**
+   * Smart cadence (only when `poll.cadence` is configured): ms between polls of an id, per normalised status
+   * (`new` = never answered, `default` = any other status). Running ids every default interval keeps the crash
+   * bound for them; ids waiting upstream change rarely, so they are polled a quarter as often.
+   */
+  cadencePeriodMs: { running: 15 * SECOND, new: 15 * SECOND, pending: 60 * SECOND, in_queue: 60 * SECOND, default: 30 * SECOND } as Record<string, number>,
+  /** Ms without a change of status or progress after which an id's period doubles (and again per further span). */
+  cadenceIdleAfterMs: 10 * 60 * SECOND,
+  /** Ms: no id waits longer than this between polls, however idle. */
+  cadenceMaxPeriodMs: 5 * 60 * SECOND,
   webhookTimeoutMs: 15 * SECOND,
   retryScheduleSeconds: [1, 5, 30, 120, 600, 1800, 3600],
   deliveryConcurrency: 50,
@@ -68,6 +78,22 @@ export const webhookSchema = z.strictObject({
   /** Failing this long without a success (seconds) disables the endpoint; its deliveries become dead letters. */
   disableAfterSeconds: z.number().int().min(1).default(DEFAULTS.disableAfterSeconds),
 });
+
+export const cadenceSchema = z
+  .strictObject({
+    /** Status → ms between polls; `default` covers statuses not listed. Keys are normalised like statuses. */
+    periodMs: z.record(z.string().min(1), z.number().int().min(100)).default({ ...DEFAULTS.cadencePeriodMs }),
+    /** Ms without movement per doubling of the period. */
+    idleAfterMs: z.number().int().min(1000).default(DEFAULTS.cadenceIdleAfterMs),
+    /** Ms: the ceiling of every period, so no id starves. */
+    maxPeriodMs: z.number().int().min(100).default(DEFAULTS.cadenceMaxPeriodMs),
+  })
+  .superRefine((cadence, ctx) => {
+    if (cadence.periodMs['default'] === undefined) ctx.addIssue({ code: 'custom', path: ['periodMs', 'default'], message: 'is required: the period of statuses not listed (ms)' });
+    for (const [status, ms] of Object.entries(cadence.periodMs)) {
+      if (ms > cadence.maxPeriodMs) ctx.addIssue({ code: 'custom', path: ['periodMs', status], message: `is ${ms} ms, above maxPeriodMs (${cadence.maxPeriodMs}); lower it or raise maxPeriodMs` });
+    }
+  });
 
 export const configSchema = z.strictObject({
   creatify: z
@@ -112,6 +138,8 @@ export const configSchema = z.strictObject({
       terminalRetentionSeconds: z.number().int().min(60).default(DEFAULTS.terminalRetentionSeconds),
       /** Status → seconds without a change of status or progress before `lipsync.stalled`; `{}` turns it off. */
       stalledAfterSeconds: z.record(z.string().min(1), z.number().positive()).default({ ...DEFAULTS.stalledAfterSeconds }),
+      /** Off when absent (every pending id polled once per interval); on, each id is polled when due (src/sync/cadence.ts). */
+      cadence: cadenceSchema.optional(),
     })
     .prefault({}),
   webhooks: z
@@ -166,3 +194,4 @@ export const configSchema = z.strictObject({
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type WebhookConfig = z.infer<typeof webhookSchema>;
+export type CadenceConfig = z.infer<typeof cadenceSchema>;

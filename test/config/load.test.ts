@@ -68,6 +68,21 @@ describe('loadConfig', () => {
     expect(err.message).not.toContain('\n');
   });
 
+  it('leaves cadence off unless configured, and fills its defaults when it is', () => {
+    expect(loadConfig({ env: creds }).config.poll.cadence).toBeUndefined();
+    const { config } = loadConfig({ configPath: file('cad.yaml', 'poll:\n  cadence: {}\n'), env: creds });
+    expect(config.poll.cadence?.periodMs['running']).toBe(15_000);
+    expect(config.poll.cadence?.maxPeriodMs).toBe(300_000);
+  });
+
+  it('names the cadence key whose period exceeds the ceiling, and a missing default period', () => {
+    const high = configError(() => loadConfig({ configPath: file('cad2.yaml', 'poll:\n  cadence:\n    maxPeriodMs: 10000\n    periodMs: {running: 20000, default: 5000}\n'), env: creds }));
+    expect(high.exitCode).toBe(78);
+    expect(high.message).toMatch(/^poll\.cadence\.periodMs\.running: .*maxPeriodMs/);
+    const missing = configError(() => loadConfig({ configPath: file('cad3.yaml', 'poll:\n  cadence:\n    periodMs: {running: 2000}\n'), env: creds }));
+    expect(missing.message).toMatch(/^poll\.cadence\.periodMs\.default: is required/);
+  });
+
   it('rejects unknown keys so typos do not pass silently', () => {
     const err = configError(() => loadConfig({ configPath: file('c.yaml', 'poll:\n  intervalMS: 5\n'), env: creds }));
     expect(err.message).toMatch(/^poll: unknown key\(s\) intervalMS/);
