@@ -17,6 +17,7 @@ import { connectRedis, createRedis } from './store/redis.js';
 import { TrackingStore } from './store/tracking.js';
 import { lastSuccessfulPoll } from './sync/cycle.js';
 import { stalledAfterMap } from './sync/poll-batch.js';
+import { cadenceFrom } from './sync/cadence.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './shared/status.js';
 import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
@@ -112,6 +113,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     terminalStatuses: terminalSet(config.poll.terminalStatuses),
     missingGraceCycles: config.poll.missingGraceCycles,
     stalledAfterMs: stalledAfterMap(config.poll.stalledAfterSeconds),
+    ...(config.poll.cadence === undefined ? {} : { cadence: cadenceFrom(config.poll.cadence) }),
     retentionSeconds: config.poll.terminalRetentionSeconds,
   };
   const poll = new PollQueue({

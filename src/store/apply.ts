@@ -129,8 +129,11 @@ function optionalNumber(value: string | null | undefined): number | null {
   return Number.isNaN(n) ? null : n;
 }
 
-/** Applies a batch of ops and the batch's seen mark in one Lua call; events land in the stream in op order. */
-export async function applyBatch(redis: Redis, keys: Keys, batch: { ops: readonly ApplyOp[]; seen: readonly string[]; now: number }, retentionSeconds: number): Promise<ApplyResult> {
+/**
+ * Applies a batch of ops, the batch's seen mark and (with `poll.cadence`) its ids' next due times in one Lua
+ * call; events land in the stream in op order.
+ */
+export async function applyBatch(redis: Redis, keys: Keys, batch: { ops: readonly ApplyOp[]; seen: readonly string[]; now: number; due?: ReadonlyArray<readonly [string, number]> }, retentionSeconds: number): Promise<ApplyResult> {
   const { ops, seen } = batch;
   if (ops.length === 0 && seen.length === 0) return { appended: 0, outcomes: [] };
   const payload = ops.map((op) => ({
@@ -150,8 +153,8 @@ export async function applyBatch(redis: Redis, keys: Keys, batch: { ops: readonl
   const [appended, outcomes] = (await runScript(
     redis,
     'applyBatch',
-    [keys.pending, keys.events, keys.statusCounts, keys.seen, keys.unreadable, keys.stalled, keys.stalledCounts, ...ops.map((op) => keys.state(op.id))],
-    [payload.length === 0 ? '[]' : JSON.stringify(payload), retentionSeconds, batch.now, ...seen],
+    [keys.pending, keys.events, keys.statusCounts, keys.seen, keys.unreadable, keys.stalled, keys.stalledCounts, keys.due, ...ops.map((op) => keys.state(op.id))],
+    [payload.length === 0 ? '[]' : JSON.stringify(payload), retentionSeconds, batch.now, JSON.stringify((batch.due ?? []).flatMap(([id, ms]) => [ms, id])), ...seen],
   )) as [number, ApplyOutcome[] | Record<string, never>];
   return { appended, outcomes: Array.isArray(outcomes) ? outcomes : [] };
 }

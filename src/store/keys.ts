@@ -10,6 +10,11 @@ export interface Keys {
   state(id: string): string;
   /** Sorted set id → ms of the last answer that contained it: one write per batch, however many ids it held. */
   seen: string;
+  /**
+   * Sorted set id → ms when the id is next due for a poll (`poll.cadence`). Holds exactly the pending ids: the
+   * scripts that add to or remove from `pending` do the same here; scores move only while cadence is on.
+   */
+  due: string;
   /** Set of pending ids whose last answer could not be read (SPEC "Decisions": unreadable item). */
   unreadable: string;
   /** Sorted set id → ms since which a pending id has been reported stalled (`lipsync.stalled`). */
@@ -58,6 +63,7 @@ export function keysFor(prefix: string): Keys {
     pending: `${p}pending`,
     state: (id) => `${p}state:${id}`,
     seen: `${p}seen`,
+    due: `${p}due`,
     unreadable: `${p}unreadable`,
     stalled: `${p}stalled`,
     stalledCounts: `${p}stalled_counts`,

@@ -82,7 +82,7 @@ export class TrackingStore {
   async #track(ids: readonly string[], discoveredCap: number, now: number): Promise<Map<string, DiscoverCode>> {
     const out = new Map<string, DiscoverCode>();
     for (const part of chunk(unique(ids), WRITE_CHUNK)) {
-      const keys = [this.keys.pending, this.keys.statusCounts, this.keys.discovered, ...part.map(this.keys.state)];
+      const keys = [this.keys.pending, this.keys.statusCounts, this.keys.discovered, this.keys.due, ...part.map(this.keys.state)];
       const codes = (await runScript(this.redis, 'trackIds', keys, [now, new Date(now).toISOString(), discoveredCap, ...part])) as DiscoverCode[];
       part.forEach((id, i) => out.set(id, codes[i] ?? 'already'));
     }
@@ -92,7 +92,7 @@ export class TrackingStore {
   async untrack(ids: readonly string[]): Promise<Map<string, UntrackCode>> {
     const out = new Map<string, UntrackCode>();
     for (const part of chunk(unique(ids), WRITE_CHUNK)) {
-      const codes = (await runScript(this.redis, 'untrackIds', [this.keys.pending, this.keys.statusCounts, this.keys.seen, this.keys.unreadable, this.keys.stalled, this.keys.stalledCounts, ...part.map(this.keys.state)], [this.retentionSeconds, ...part])) as UntrackCode[];
+      const codes = (await runScript(this.redis, 'untrackIds', [this.keys.pending, this.keys.statusCounts, this.keys.seen, this.keys.unreadable, this.keys.stalled, this.keys.stalledCounts, this.keys.due, ...part.map(this.keys.state)], [this.retentionSeconds, ...part])) as UntrackCode[];
       part.forEach((id, i) => out.set(id, codes[i] ?? 'unknown'));
     }
     return out;
@@ -114,6 +114,25 @@ export class TrackingStore {
       if (page.length > 0) yield page;
       if (page.length < pageSize) return;
     }
+  }
+
+  /** Up to `limit` pending ids due by `horizonMs` (poll.cadence), most overdue first, in pages. */
+  async *dueIds(horizonMs: number, limit: number, pageSize = 10_000): AsyncGenerator<string[]> {
+    for (let start = 0; start < limit; start += pageSize) {
+      const size = Math.min(pageSize, limit - start);
+      const page = await this.redis.zrangebyscore(this.keys.due, '-inf', horizonMs, 'LIMIT', start, size);
+      if (page.length > 0) yield page;
+      if (page.length < size) return;
+    }
+  }
+
+  /**
+   * Makes the due set hold exactly the pending ids, keeping their due times; ids it lacked (tracked before this
+   * version, or while cadence was off on an older replica) become due at once. O(N), so run at start only.
+   */
+  async reconcileDue(): Promise<void> {
+    await this.redis.zunionstore(this.keys.due, 2, this.keys.due, this.keys.pending, 'WEIGHTS', 1, 0, 'AGGREGATE', 'MAX');
+    await this.redis.zinterstore(this.keys.due, 2, this.keys.due, this.keys.pending, 'WEIGHTS', 1, 0);
   }
 
   async get(id: string): Promise<LipsyncRecord | null> {

@@ -30,6 +30,12 @@ export interface CycleTotals {
   failedBatches: number;
 }
 
+/** With `poll.cadence`: the cycle holds the ids due by `horizonMs`, in at most `maxBatches` batches. */
+export interface DueSelection {
+  horizonMs: number;
+  maxBatches: number;
+}
+
 /**
  * Starts a poll cycle for one scheduler tick, unless the previous cycle still has batches outstanding:
  * then this tick is skipped, so a slow cycle never makes two batches poll the same ids at once. The check and
@@ -38,8 +44,9 @@ export interface CycleTotals {
  * Retrying the same tick returns the same batch count, and batch job ids derive from the tick, so
  * re-enqueueing is a no-op.
  */
-export async function startCycle(redis: Redis, keys: Keys, options: { tickId: string; tickJobId: string; batchSize: number; now: number; deadCycleId?: string }): Promise<CycleStart> {
-  const [kind, count, cycleId] = (await runScript(redis, 'startCycle', [keys.pending, keys.cycleBatches, keys.meta], [options.tickId, options.now, options.batchSize, options.tickJobId, options.deadCycleId ?? ''])) as [string, number?, string?];
+export async function startCycle(redis: Redis, keys: Keys, options: { tickId: string; tickJobId: string; batchSize: number; now: number; deadCycleId?: string; due?: DueSelection }): Promise<CycleStart> {
+  const due = options.due === undefined ? [] : [options.due.horizonMs, options.due.maxBatches];
+  const [kind, count, cycleId] = (await runScript(redis, 'startCycle', [keys.pending, keys.cycleBatches, keys.meta, keys.due], [options.tickId, options.now, options.batchSize, options.tickJobId, options.deadCycleId ?? '', ...due])) as [string, number?, string?];
   if (kind === 'busy') return { kind: 'busy', outstanding: count ?? 0, cycleId: cycleId ?? '' };
   if (kind === 'idle') {
     // Nothing to poll is healthy: readiness and the stalled-poll alert must not fire on an idle daemon.

@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { CreatifyClient } from '../creatify/client.js';
-import { applyBatch, readStates } from '../store/apply.js';
-import type { Keys } from '../store/keys.js';
+import { applyBatch, readStates, type ApplyOp, type StoredState } from '../store/apply.js';
+import { STATE_FIELDS, type Keys } from '../store/keys.js';
 import { markPollSucceeded } from './cycle.js';
 import type { SyncObserver } from './observer.js';
-import { normalizeStatus } from '../shared/status.js';
+import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
 import { planBatch } from './plan.js';
+import { nextDueTimes, type Cadence } from './cadence.js';
 
 export interface PollBatchDeps {
   redis: Redis;
@@ -20,6 +21,8 @@ export interface PollBatchDeps {
   /** Normalised status → ms without movement before `lipsync.stalled` (see stalledAfterMap). */
   stalledAfterMs?: ReadonlyMap<string, number>;
   now?: () => Date;
+  /** `poll.cadence` when configured: each answered batch then writes its ids' next due times. */
+  cadence?: Cadence;
 }
 
 /** `poll.stalledAfterSeconds` as the plan reads it. */
@@ -44,7 +47,7 @@ export interface BatchSummary {
  * propagate (the queue retries the job); unreadable and malformed items are reported and the rest applied.
  * Log lines about an id's unreadable answer are written once per id (when it becomes unreadable), not per cycle.
  */
-export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Promise<BatchSummary> {
+export async function pollBatch(ids: readonly string[], deps: PollBatchDeps, cycleStartedAt?: number): Promise<BatchSummary> {
   const { redis, keys, observer, logger } = deps;
   const answer = await deps.client.list(ids).catch((err: unknown) => {
     observer.batchPolled(isRateLimited(err) ? 'rate_limited' : 'error');
@@ -58,7 +61,8 @@ export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Pr
 
   const states = await readStates(redis, keys, ids);
   const plan = planBatch(ids, answer, states, { terminalStatuses: deps.terminalStatuses, missingGraceCycles: deps.missingGraceCycles, now, ...(deps.stalledAfterMs === undefined ? {} : { stalledAfterMs: deps.stalledAfterMs }) });
-  const result = await applyBatch(redis, keys, { ops: plan.ops, seen: plan.seen, now: now.getTime() }, deps.retentionSeconds);
+  const due = deps.cadence === undefined ? undefined : dueAfter(ids, plan.ops, states, deps.cadence, cycleStartedAt ?? now.getTime(), now.getTime());
+  const result = await applyBatch(redis, keys, { ops: plan.ops, seen: plan.seen, now: now.getTime(), ...(due === undefined ? {} : { due }) }, deps.retentionSeconds);
   await markPollSucceeded(redis, keys, now.getTime());
 
   // Only what was actually applied is reported: a conflicting op was applied by another replica, which reports it.
@@ -96,6 +100,21 @@ export async function pollBatch(ids: readonly string[], deps: PollBatchDeps): Pr
     stale: plan.stale.length,
     conflicts: result.outcomes.filter((o) => o === 'conflict').length,
   };
+}
+
+/** Every asked id's next due time, from its status and last change once this batch's ops are applied. */
+function dueAfter(ids: readonly string[], ops: readonly ApplyOp[], states: ReadonlyMap<string, StoredState>, cadence: Cadence, baseMs: number, nowMs: number): Array<[string, number]> {
+  const byId = new Map(ops.map((op) => [op.id, op]));
+  return nextDueTimes(
+    cadence,
+    ids.map((id) => {
+      const op = byId.get(id);
+      const changedAt = op?.set[STATE_FIELDS.changedAt];
+      return { id, status: op?.to ?? states.get(id)?.label ?? UNSEEN_STATUS, changedAtMs: changedAt === undefined ? (states.get(id)?.changedAtMs ?? null) : Number(changedAt) };
+    }),
+    baseMs,
+    nowMs,
+  );
 }
 
 function isRateLimited(err: unknown): boolean {

@@ -5,7 +5,8 @@ import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { chunk } from '../shared/chunk.js';
 import { closeWorker, limiterFor } from '../shared/bullmq.js';
-import { batchJobId, currentTickJob, finishBatch, outstandingBatches, startCycle } from './cycle.js';
+import { batchBudget, dueHorizon } from './cadence.js';
+import { batchJobId, currentTickJob, finishBatch, outstandingBatches, startCycle, type DueSelection } from './cycle.js';
 import { anyJobAlive } from './job-liveness.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
 
@@ -36,7 +37,8 @@ export interface PollQueueOptions {
   extraHandlers?: Record<string, (job: Job) => Promise<unknown>>;
 }
 
-type BatchData = { ids: string[]; cycleId: string };
+/** `startedAt`: the cycle's start (ms), from which cadence counts the next due times. */
+type BatchData = { ids: string[]; cycleId: string; startedAt?: number };
 
 /**
  * The `{prefix}-poll` queue: one job scheduler ticks every interval (one tick per interval across all
@@ -72,6 +74,7 @@ export class PollQueue {
 
   /** Idempotent: every replica upserts the same scheduler id, so there is one tick per interval. */
   async schedule(): Promise<void> {
+    if (this.#options.deps.cadence !== undefined) await this.#options.store.reconcileDue();
     await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: this.#options.intervalMs }, { name: 'tick', data: {}, opts: { removeOnComplete: true, removeOnFail: 100, attempts: TICK_ATTEMPTS, backoff: { type: 'fixed', delay: 250 } } });
   }
 
@@ -100,7 +103,9 @@ export class PollQueue {
   async #tick(job: Job): Promise<unknown> {
     const { deps, keys, batchSize, logger } = this.#options;
     // A retried tick (it failed halfway through enqueueing) keeps its job timestamp, so its cycle id and batch ids.
-    const tick = { tickId: `c${job.timestamp}`, tickJobId: job.id ?? '', batchSize, now: Date.now() };
+    const now = Date.now();
+    const due = this.#dueSelection(now);
+    const tick = { tickId: `c${job.timestamp}`, tickJobId: job.id ?? '', batchSize, now, ...(due === undefined ? {} : { due }) };
     let start = await startCycle(deps.redis, keys, tick);
     if (start.kind === 'busy') {
       if (await this.#cycleAlive()) {
@@ -113,12 +118,14 @@ export class PollQueue {
     }
     if (start.kind === 'started') {
       let index = 0;
-      for await (const page of this.#options.store.pendingIds(batchSize * ENQUEUE_CHUNK)) {
+      const pages = due === undefined ? this.#options.store.pendingIds(batchSize * ENQUEUE_CHUNK) : this.#distinct(this.#options.store.dueIds(due.horizonMs, start.batchCount * batchSize, batchSize * ENQUEUE_CHUNK));
+      const startedAt = due === undefined ? {} : { startedAt: now };
+      for await (const page of pages) {
         const batches = chunk(page, batchSize).slice(0, start.batchCount - index);
         await this.queue.addBulk(
           batches.map((ids, i) => ({
             name: 'batch',
-            data: { ids, cycleId: start.cycleId } satisfies BatchData,
+            data: { ids, cycleId: start.cycleId, ...startedAt } satisfies BatchData,
             opts: { jobId: batchJobId(start.cycleId, index + i), attempts: BATCH_ATTEMPTS, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true, removeOnFail: 1000 },
           })),
         );
@@ -129,6 +136,23 @@ export class PollQueue {
       for (; index < start.batchCount; index += 1) await this.#finish(batchJobId(start.cycleId, index), start.cycleId, { ids: 0, events: 0, failed: false });
     }
     return { kind: start.kind };
+  }
+
+  /** With `poll.cadence`: the ids due by the middle of the coming interval, as many as the API budget allows. */
+  #dueSelection(now: number): DueSelection | undefined {
+    const { deps, intervalMs, maxRequestsPerSecond } = this.#options;
+    if (deps.cadence === undefined) return undefined;
+    return { horizonMs: dueHorizon(now, intervalMs), maxBatches: batchBudget(maxRequestsPerSecond, intervalMs) };
+  }
+
+  /** Due times move while the tick pages the due set: an id that moved between pages is enqueued once. */
+  async *#distinct(pages: AsyncIterable<string[]>): AsyncGenerator<string[]> {
+    const seen = new Set<string>();
+    for await (const page of pages) {
+      const fresh = page.filter((id) => !seen.has(id));
+      fresh.forEach((id) => seen.add(id));
+      if (fresh.length > 0) yield fresh;
+    }
   }
 
   /** The current cycle can still finish: its tick job is enqueueing, or one of its batch jobs waits or runs. */
@@ -145,7 +169,7 @@ export class PollQueue {
   async #batch(job: Job<BatchData>): Promise<unknown> {
     const { deps } = this.#options;
     try {
-      const summary = await pollBatch(job.data.ids, deps);
+      const summary = await pollBatch(job.data.ids, deps, job.data.startedAt);
       await this.#finish(job.id ?? '', job.data.cycleId, { ids: summary.asked, events: summary.events, failed: false });
       return summary;
     } catch (err) {

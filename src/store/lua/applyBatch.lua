@@ -1,11 +1,12 @@
 --[[ Compare-and-set the new state of a batch of lipsyncs and append their events, atomically.
      Input:  KEYS[1] pending (zset)   KEYS[2] events (stream)   KEYS[3] status counts (hash)   KEYS[4] seen (zset)
-             KEYS[5] unreadable (set)   KEYS[6] stalled (zset)   KEYS[7] stalled counts (hash)
-             KEYS[7+i] state hash of op i
+             KEYS[5] unreadable (set)   KEYS[6] stalled (zset)   KEYS[7] stalled counts (hash)   KEYS[8] due (zset)
+             KEYS[8+i] state hash of op i
              ARGV[1] ops (json array of {id, rev, set, del, events:[{id,type,body}], from, to, remove, terminal,
                      unreadable: 'add' | 'remove' | nil, stalled: 'add' | 'remove' | nil})
              ARGV[2] seconds to keep the state of an id that leaves the pending set
-             ARGV[3] now (ms)   ARGV[4..] ids answered in this batch (the per-batch "seen" mark)
+             ARGV[3] now (ms)   ARGV[4] next due times (json [ms, id, ms, id, …]; '[]' when poll.cadence is off)
+             ARGV[5..] ids answered in this batch (the per-batch "seen" mark)
      Output: {appended events, result per op: 'applied' | 'conflict' | 'untracked'}
      An op applies only if the id is still pending and its state's `rev` is the one the caller read: a second
      replica applying the same answer finds the rev moved and emits nothing. Unchanged ids have no op: the only
@@ -16,14 +17,18 @@ local retention = tonumber(ARGV[2])
 local appended = 0
 local results = {}
 
-if #ARGV >= 4 then
+if #ARGV >= 5 then
   local args = {}
-  for i = 4, #ARGV do
+  for i = 5, #ARGV do
     args[#args + 1] = ARGV[3]
     args[#args + 1] = ARGV[i]
   end
   redis.call('ZADD', KEYS[4], unpack(args))
 end
+
+-- Cadence: XX, so an id untracked since it was read is not brought back; removals below run after this.
+local due = cjson.decode(ARGV[4])
+if #due > 0 then redis.call('ZADD', KEYS[8], 'XX', unpack(due)) end
 
 local function decrement(counts, label)
   if redis.call('HINCRBY', counts, label, -1) <= 0 then redis.call('HDEL', counts, label) end
@@ -35,7 +40,7 @@ local function unstall(id, label)
 end
 
 for i, op in ipairs(ops) do
-  local stateKey = KEYS[7 + i]
+  local stateKey = KEYS[8 + i]
   if not redis.call('ZSCORE', KEYS[1], op.id) then
     results[i] = 'untracked'
   else
@@ -68,6 +73,7 @@ for i, op in ipairs(ops) do
       if op.remove then
         redis.call('ZREM', KEYS[1], op.id)
         redis.call('ZREM', KEYS[4], op.id)
+        redis.call('ZREM', KEYS[8], op.id)
         redis.call('SREM', KEYS[5], op.id)
         unstall(op.id, op.from)
         decrement(KEYS[3], op.to)

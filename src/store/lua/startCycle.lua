@@ -1,18 +1,25 @@
 --[[ Claim a poll cycle for one scheduler tick, atomically, so two ticks running at once (two replicas, or a
      tick retried while another starts) can never both start a cycle and poll the same ids twice.
-     Input:  KEYS[1] pending (zset)   KEYS[2] cycle batches (set)   KEYS[3] meta (hash)
+     Input:  KEYS[1] pending (zset)   KEYS[2] cycle batches (set)   KEYS[3] meta (hash)   KEYS[4] due (zset, cadence)
              ARGV[1] tick id   ARGV[2] now (ms)   ARGV[3] batch size   ARGV[4] tick job id
              ARGV[5] id of a cycle the caller found dead (its batch jobs hold no lock and wait nowhere), or ''
+             ARGV[6] cadence only: due horizon (ms)   ARGV[7] cadence only: most batches this cycle may hold
      Output: {'busy', outstanding, current cycle id} | {'idle'} | {'started', batch count}
      The same tick id again (a retried tick) gets {'started', its batch count} without resetting anything. A
      cycle with batches outstanding is replaced only when the caller proved exactly that cycle dead (ARGV[5]):
-     the lease follows the liveness of its jobs, never a fixed age, so a long but progressing cycle lives on. ]]
+     the lease follows the liveness of its jobs, never a fixed age, so a long but progressing cycle lives on.
+     Without cadence the cycle covers every pending id; with it, the ids due by the horizon, up to the budget. ]]
 local tick, size, dead = ARGV[1], tonumber(ARGV[3]), ARGV[5]
 local current = redis.call('HMGET', KEYS[3], 'cycle_id', 'cycle_batch_count')
 if current[1] == tick then return {'started', tonumber(current[2] or '0')} end
 local outstanding = redis.call('SCARD', KEYS[2])
 if outstanding > 0 and (dead == '' or dead ~= current[1]) then return {'busy', outstanding, current[1] or ''} end
-local total = redis.call('ZCARD', KEYS[1])
+local total
+if ARGV[6] then
+  total = math.min(redis.call('ZCOUNT', KEYS[4], '-inf', ARGV[6]), tonumber(ARGV[7]) * size)
+else
+  total = redis.call('ZCARD', KEYS[1])
+end
 if total == 0 then
   redis.call('DEL', KEYS[2])
   return {'idle'}

@@ -1,6 +1,6 @@
 --[[ Start tracking ids; for discovery, also remember each id as discovered in the same atomic step.
      Input:  KEYS[1] pending (zset)   KEYS[2] status counts (hash)   KEYS[3] discovered (zset, used when ARGV[3] > 0)
-             KEYS[i] state hash of ARGV[i] (i >= 4)
+             KEYS[4] due (zset: a newly tracked id is due now)   KEYS[i + 1] state hash of ARGV[i] (i >= 4)
              ARGV[1] now (ms, the pending score)   ARGV[2] now (ISO 8601)
              ARGV[3] discovered cap: 0 = plain tracking; N > 0 = discovery, keeping at most N remembered ids
              ARGV[4..] ids (normalised)
@@ -30,7 +30,7 @@ end
 local out = {}
 for i = 4, #ARGV do
   local id = ARGV[i]
-  local stateKey = KEYS[i]
+  local stateKey = KEYS[i + 1]
   if cap > 0 and redis.call('ZADD', discovered, ARGV[1], id) == 0 then
     out[#out + 1] = 'known'
   elseif redis.call('ZSCORE', KEYS[1], id) then
@@ -39,6 +39,7 @@ for i = 4, #ARGV do
     out[#out + 1] = 'terminal'
   else
     redis.call('ZADD', KEYS[1], ARGV[1], id)
+    redis.call('ZADD', KEYS[4], ARGV[1], id)
     redis.call('HSETNX', stateKey, 'epoch', ARGV[1])
     redis.call('HSET', stateKey, 'tracked_at', ARGV[2], 'missed', 0, 'unreadable', 0)
     -- Stalled reports belong to the previous tracking; the stall clock restarts with this one.
