@@ -5,6 +5,8 @@ import type { Config } from './config/schema.js';
 import { LsyncError, messageOf } from './errors.js';
 import { CreatifyClient } from './creatify/client.js';
 import { buildHttpServer, isReady, type Readiness } from './http/server.js';
+import { statusPageData } from './http/status-data.js';
+import { registerStatusPage } from './http/status-routes.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_FAILURE_CLASSES, failureClassNames } from './metrics/failure-class.js';
 import { createMetrics, metricsText, type Metrics, type MetricsSnapshot } from './metrics/metrics.js';
@@ -206,6 +208,21 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       metrics: () => metricsText(metrics.registry),
       readiness,
       replayDeadLetters: (endpoint) => webhooks.deadLetters.replay(endpoint),
+    });
+    await registerStatusPage(http, {
+      data: () =>
+        statusPageData({
+          redis,
+          keys,
+          store,
+          logger,
+          version: packageVersion(),
+          poll: { ...config.poll, maxRequestsPerSecond: config.creatify.maxRequestsPerSecond },
+          failures: metrics.failures,
+          webhooks: { names: config.webhooks.map((w) => w.name), snapshot: () => webhooks.snapshot(), disabled: () => webhooks.deadLetters.disabled() },
+        }),
+      queues: [poll.queue, ...webhooks.queues],
+      apiToken: config.http.apiToken,
     });
     try {
       httpUrl = await http.listen({ port: config.http.port, host: config.http.host });

@@ -29,6 +29,8 @@ export interface Keys {
   meta: string;
   /** Set of batch job ids still outstanding in the current poll cycle. */
   cycleBatches: string;
+  /** List of the latest applied transitions as JSON, newest first, capped (src/store/recent.ts; the status page). */
+  recent: string;
   /** String written at first start; its absence later means Redis lost our data (src/store/epoch.ts). */
   epoch: string;
   /** Sorted set of ids discovery has listed (score = ms last listed), capped by poll.discoverMaxRemembered. */
@@ -71,6 +73,7 @@ export function keysFor(prefix: string): Keys {
     statusCounts: `${p}status_counts`,
     meta: `${p}meta`,
     cycleBatches: `${p}cycle:batches`,
+    recent: `${p}recent`,
     epoch: `${p}epoch`,
     discovered: `${p}discovered`,
     deliveryFifo: (endpoint, lipsyncId) => `${p}wh:fifo:${endpoint}:${lipsyncId}`,
