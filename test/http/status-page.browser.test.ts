@@ -100,7 +100,7 @@ describeWithBrowser('status page in headless chromium', () => {
     expect(replay.request().headers()['authorization']).toBe(`Bearer ${TOKEN}`);
     expect(replay.status()).toBe(200);
     expect(((await replay.json()) as { replayed: number }).replayed).toBe(dead);
-    await page.waitForFunction(() => document.getElementById('replay-result')?.textContent?.startsWith('replayed'));
+    await page.locator('#replay-result', { hasText: 'replayed' }).waitFor();
     expect(await page.textContent('#replay-result')).toBe(`replayed ${dead} deliveries`);
     expect(scriptErrors).toEqual([]);
   });
@@ -111,7 +111,7 @@ describeWithBrowser('status page in headless chromium', () => {
     page.on('dialog', (dialog) => void dialog.accept(READ_TOKEN));
     const [replay] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/v1/dead-letters/replay')), page.click('#replay')]);
     expect(replay.status()).toBe(403);
-    await page.waitForFunction(() => document.getElementById('replay-result')?.textContent?.startsWith('refused'));
+    await page.locator('#replay-result', { hasText: 'refused' }).waitFor();
     expect(await page.textContent('#replay-result')).toContain('HTTP 403');
   });
 
