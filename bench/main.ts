@@ -14,6 +14,7 @@ import { benchLatency } from './latency-bench.js';
 import { benchTracking } from './tracking-bench.js';
 import { benchSimulator } from './simulator-bench.js';
 import { benchMemory } from './memory-bench.js';
+import { benchCadence } from './cadence-bench.js';
 import { fmt, line } from './stats.js';
 
 const SECTIONS: Record<string, () => Promise<void> | void> = {
@@ -27,6 +28,7 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   '6': benchTracking,
   '7': benchSimulator,
   '8': benchMemory,
+  '9': benchCadence,
 };
 
 async function main(): Promise<number> {

@@ -1,0 +1,119 @@
+/**
+ * Section 9: fixed round robin vs smart cadence (`poll.cadence`) on one simulator timeline, on a fake clock.
+ * The scheduler is modelled (ticks every interval, a cycle claim that skips a tick while the previous cycle
+ * runs, one Redis-wide limiter of r requests/s, ≤100 ids per request); what decides is the real code: the
+ * simulator's timelines (src/simulator/timeline.ts) and the cadence module (src/sync/cadence.ts). The
+ * real-process, real-Redis behaviour is asserted by test/sync/poll-queue.cadence.test.ts.
+ */
+import { cadenceSchema } from '../src/config/schema.js';
+import { batchBudget, cadenceFrom, dueHorizon, nextDueTimes, type Cadence } from '../src/sync/cadence.js';
+import { createRng, createTimelineLipsync, randomUuidV4, stepIndexAt, stepReachedAt, type TimelineLipsync } from '../src/simulator/timeline.js';
+import { chunk } from '../src/shared/chunk.js';
+import { fmt, fmtSummary, line, note, section, summarize } from './stats.js';
+
+const IDS = 5000;
+const RATE = 5;
+const INTERVAL_MS = 2000;
+const BATCH = 100;
+const STEP_MS = 20_000;
+/** Lipsyncs start rendering spread over this window: most of the 5,000 wait (pending) at any moment. */
+const START_WINDOW_MS = 600_000;
+/** Round trip of one list request in the model; a cycle ends this long after its last request is sent. */
+const REQUEST_MS = 150;
+const HORIZON_MS = 1_500_000;
+const CADENCE = cadenceSchema.parse({
+  periodMs: { running: INTERVAL_MS, new: INTERVAL_MS, pending: 4 * INTERVAL_MS, in_queue: 4 * INTERVAL_MS, default: 2 * INTERVAL_MS },
+  idleAfterMs: 30_000,
+  maxPeriodMs: 60_000,
+});
+
+interface Tracked {
+  id: string;
+  tl: TimelineLipsync;
+  known: { status: string; progress: string; changedAtMs: number } | null;
+  due: number;
+  lastPollMs: number | null;
+  done: boolean;
+}
+
+interface RunResult {
+  requests: number;
+  changes: number;
+  /** Ms from the simulator's final step to the daemon seeing it, per lipsync. */
+  finalDetection: number[];
+  runningToDone: number[];
+  /** Longest gap between two polls of one id. */
+  maxGapMs: number;
+}
+
+function timelines(): Tracked[] {
+  const rng = createRng(12);
+  return Array.from({ length: IDS }, () => {
+    const id = randomUuidV4(rng);
+    const tl = createTimelineLipsync(rng, id, Math.floor(rng() * START_WINDOW_MS), { stepMs: STEP_MS });
+    return { id, tl, known: null, due: 0, lastPollMs: null, done: false };
+  });
+}
+
+/** One strategy over the whole timeline: which ids each tick asks for decides everything else. */
+function simulate(cadence: Cadence | null): RunResult {
+  const ids = timelines();
+  const result: RunResult = { requests: 0, changes: 0, finalDetection: [], runningToDone: [], maxGapMs: 0 };
+  let nextSlot = 0;
+  let busyUntil = 0;
+  for (let now = 0; now < HORIZON_MS && ids.some((t) => !t.done); now += INTERVAL_MS) {
+    if (busyUntil > now) continue; // the cycle claim: never two cycles (so never one id twice) at once
+    const live = ids.filter((t) => !t.done);
+    const asked = cadence === null ? live : live.filter((t) => t.due <= dueHorizon(now, INTERVAL_MS)).sort((a, b) => a.due - b.due).slice(0, batchBudget(RATE, INTERVAL_MS) * BATCH);
+    for (const batch of chunk(asked, BATCH)) {
+      const at = Math.max(now, nextSlot);
+      nextSlot = at + 1000 / RATE;
+      busyUntil = at + REQUEST_MS;
+      result.requests += 1;
+      for (const t of batch) poll(t, at, now, cadence, result);
+    }
+  }
+  return result;
+}
+
+function poll(t: Tracked, at: number, cycleStart: number, cadence: Cadence | null, result: RunResult): void {
+  if (t.lastPollMs !== null) result.maxGapMs = Math.max(result.maxGapMs, at - t.lastPollMs);
+  t.lastPollMs = at;
+  const index = stepIndexAt(t.tl, at);
+  const step = t.tl.steps[index];
+  if (step === undefined) return;
+  if (t.known === null || t.known.status !== step.status || t.known.progress !== step.progress) {
+    if (t.known !== null) result.changes += 1;
+    t.known = { status: step.status, progress: step.progress, changedAtMs: at };
+  }
+  if (index === t.tl.steps.length - 1) {
+    t.done = true;
+    const latency = at - stepReachedAt(t.tl, index);
+    result.finalDetection.push(latency);
+    if (step.status === 'done' && t.tl.steps[index - 1]?.status === 'running') result.runningToDone.push(latency);
+    return;
+  }
+  if (cadence !== null) t.due = nextDueTimes(cadence, [{ id: t.id, status: t.known.status, changedAtMs: t.known.changedAtMs }], cycleStart, at)[0]?.[1] ?? at;
+}
+
+export function benchCadence(): void {
+  const roundRobinMs = (Math.ceil(IDS / BATCH) / RATE) * 1000;
+  section(`9. smart cadence vs round robin (${fmt(IDS)} ids, ${RATE} req/s, interval ${INTERVAL_MS / 1000} s, one seeded timeline, fake clock)`);
+  note(`timelines: start spread over ${START_WINDOW_MS / 1000} s, ${STEP_MS / 1000} s per step; cadence ${JSON.stringify(CADENCE)}`);
+  const rr = simulate(null);
+  const smart = simulate(cadenceFrom(CADENCE));
+  const rows: Array<[string, RunResult]> = [['round robin', rr], ['smart cadence', smart]];
+  for (const [name, r] of rows) {
+    line(`${name}: final-status detection`, fmtSummary(summarize(r.finalDetection.map((ms) => ms / 1000)), 's'));
+    line(`${name}: running → done detection`, fmtSummary(summarize(r.runningToDone.map((ms) => ms / 1000)), 's'));
+    line(`${name}: API requests per detected change`, fmt(r.requests / Math.max(1, r.changes), 2), `${fmt(r.requests)} requests, ${fmt(r.changes)} changes`);
+    line(`${name}: longest wait between two polls of an id`, `${fmt(r.maxGapMs / 1000, 1)} s`);
+  }
+  const smartP99 = summarize(smart.runningToDone).p99;
+  const rrP99 = summarize(rr.runningToDone).p99;
+  line('goal: running → done p99 ≤ 2 × interval', `${fmt(smartP99 / 1000, 1)} s`, `${smartP99 <= 2 * INTERVAL_MS ? 'met' : 'MISSED'} (goal ${fmt((2 * INTERVAL_MS) / 1000, 1)} s; round robin needs ceil(N/100)/r = ${fmt(roundRobinMs / 1000, 1)} s, measured p99 ${fmt(rrP99 / 1000, 1)} s)`);
+  line('ratio round robin p99 / cadence p99 (running → done)', fmt(rrP99 / smartP99, 2));
+  const ceiling = CADENCE.maxPeriodMs + INTERVAL_MS;
+  line('goal: no id waits longer than its ceiling', `${fmt(smart.maxGapMs / 1000, 1)} s`, `${smart.maxGapMs <= ceiling ? 'met' : 'MISSED'} (maxPeriodMs ${CADENCE.maxPeriodMs / 1000} s + one interval for the tick that picks it = ${fmt(ceiling / 1000, 1)} s)`);
+  line('ratio requests per change, round robin / cadence', fmt(rr.requests / Math.max(1, rr.changes) / (smart.requests / Math.max(1, smart.changes)), 2));
+}
