@@ -14,7 +14,7 @@ import { benchLatency } from './latency-bench.js';
 import { benchTracking } from './tracking-bench.js';
 import { benchSimulator } from './simulator-bench.js';
 import { benchMemory } from './memory-bench.js';
-import { benchCadence } from './cadence-bench.js';
+import { benchCadence, benchCadenceReal } from './cadence-bench.js';
 import { fmt, line } from './stats.js';
 
 const SECTIONS: Record<string, () => Promise<void> | void> = {
@@ -28,7 +28,10 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   '6': benchTracking,
   '7': benchSimulator,
   '8': benchMemory,
-  '9': benchCadence,
+  '9': async () => {
+    benchCadence();
+    await benchCadenceReal();
+  },
 };
 
 async function main(): Promise<number> {

@@ -1,8 +1,9 @@
 /**
  * Pure: when each id should next be polled under `poll.cadence`, and how many requests one tick may spend.
  * An id's period comes from its status, doubles per `idleAfterMs` it has gone without a change of status or
- * progress, and never exceeds `maxPeriodMs` — so no id waits longer than the ceiling (plus one interval for the
- * tick that picks it up, when the budget suffices). No clock and no I/O here: callers pass every time.
+ * progress, and never exceeds `maxPeriodMs` — so, while the budget covers the due ids, no id waits longer than
+ * the ceiling plus 1.5 intervals (½ to the tick that picks it, ≤ 1 for its cycle's requests). No clock and no
+ * I/O here: callers pass every time.
  */
 import type { CadenceConfig } from '../config/schema.js';
 import { normalizeStatus } from '../shared/status.js';
