@@ -1,5 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { startDaemon } from '../daemon.js';
+import { sampleDemo, startDashboard } from '../demo/dashboard.js';
 import { DemoReceiver } from '../demo/receiver.js';
 import { LsyncError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -22,7 +23,9 @@ export async function demo(parsed: Parsed): Promise<number> {
   const count = positiveInt(str(parsed.values, 'count'), 'count', 500);
   const duration = str(parsed.values, 'duration') === undefined ? undefined : positiveInt(str(parsed.values, 'duration'), 'duration', 1);
   const port = positiveInt(str(parsed.values, 'port') ?? process.env['PORT'], 'port', 9464);
-  const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? 'info', pretty: process.env['LOG_PRETTY'] !== '0' });
+  const verbose = parsed.values['verbose'] === true;
+  // The live view replaces info lines; --verbose (or LOG_LEVEL) brings them back.
+  const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? (verbose ? 'info' : 'warn'), pretty: process.env['LOG_PRETTY'] !== '0' });
 
   let privateRedis: PrivateRedis | null = null;
   const redisUrl = process.env['REDIS_URL'];
@@ -32,7 +35,7 @@ export async function demo(parsed: Parsed): Promise<number> {
   }
   const simulator = new CreatifySimulator({ autoCreate: true, stepMs: 1500, malformedRate: 0.002, errorRate: 0.02, seed: Date.now() % 100_000 });
   const secret = generateSecret();
-  const receiver = new DemoReceiver(secret, logger);
+  const receiver = new DemoReceiver(secret, logger, { verbose });
   const [creatifyUrl, webhookUrl] = await Promise.all([simulator.start(), receiver.start()]);
 
   const configPath = str(parsed.values, 'config');
@@ -51,11 +54,16 @@ export async function demo(parsed: Parsed): Promise<number> {
   await daemon.store.track(ids);
   logger.info({ creatify: creatifyUrl, webhook: webhookUrl, metrics: `${daemon.httpUrl}/metrics`, tracked: ids.length }, 'demo running — Ctrl-C to stop');
 
-  const summary = setInterval(() => {
-    void daemon.store.statusCounts().then((pending) => logger.info({ pending, delivered: Object.fromEntries(receiver.counts) }, 'demo summary'));
-  }, 5000);
+  const dashboard = startDashboard({
+    sample: () => sampleDemo(daemon, receiver.counts),
+    write: (text) => void process.stdout.write(text),
+    redraw: process.stdout.isTTY === true && !verbose,
+    intervalMs: 2000,
+    statusUrl: daemon.httpUrl === null ? null : `${daemon.httpUrl}/`,
+    onError: (err) => logger.warn({ err }, 'demo live view could not read Redis'),
+  });
   const stop = async (): Promise<void> => {
-    clearInterval(summary);
+    await dashboard.stop();
     await daemon.stop();
     await Promise.all([receiver.stop(), simulator.stop()]);
     // The demo's keys live under their own prefix; leave a shared Redis as we found it.

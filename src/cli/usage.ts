@@ -84,11 +84,13 @@ endpoint disabled by HTTP 410. A running worker delivers them.`,
     summary: 'everything on this machine: private Redis, Creatify simulator, webhook receiver',
     description: `Starts everything on this machine with no setup: connects to REDIS_URL if set, else starts a private
 redis-server; starts the Creatify simulator with lipsyncs on random timelines, a local webhook receiver that
-verifies signatures and prints events, and the daemon polling every 2 s. Stops on Ctrl-C, or after --duration.`,
+verifies signatures, and the daemon polling every 2 s. Prints a live view every 2 s (pending by status, webhooks
+and events/s, stalled, dead letters, the status page URL). Stops on Ctrl-C, or after --duration.`,
     options: {
       count: { type: 'string', value: '<n>', help: 'lipsyncs in the simulator (default 500)' },
       duration: { type: 'string', value: '<seconds>', help: 'stop after this long (default: run until Ctrl-C)' },
       port: { type: 'string', value: '<n>', help: 'HTTP port of the daemon (default: PORT, then 9464)' },
+      verbose: { type: 'boolean', help: 'also print each received webhook and the daemon\'s info log' },
     },
   },
 } satisfies Record<string, CommandSpec>;
