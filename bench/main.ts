@@ -1,7 +1,9 @@
 /**
- * `npm run bench` (all sections) or `npx tsx bench/main.ts 2 4` (only some). Needs the Redis at REDIS_URL
- * (default redis://127.0.0.1:6379); every key goes under `bench-<pid>-*` and is deleted at the end.
- * Only loopback listeners; each loop is bounded in count and time (a full run takes about 2.5 minutes; section 9b alone runs 50 s).
+ * `npm run bench` (all sections) or `npx tsx bench/main.ts 2 4` (only some); `--json` adds one JSON line of the
+ * headline figures as the last stdout line (bench/results.ts). Sections 1–9 use the Redis at REDIS_URL (default
+ * redis://127.0.0.1:6379), every key under `bench-<pid>-*`, deleted at the end; sections 10–12 run built worker
+ * processes against a private redis-server. Only loopback listeners; each loop is bounded in count and time
+ * (a full run takes about 6–8 minutes on 2 cores; section 9b alone runs 50 s).
  */
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +17,9 @@ import { benchTracking } from './tracking-bench.js';
 import { benchSimulator } from './simulator-bench.js';
 import { benchMemory } from './memory-bench.js';
 import { benchCadence, benchCadenceReal } from './cadence-bench.js';
+import { benchCycleReplicas, benchWorkerMoving, benchWorkerScale, closeScaleFixture } from './worker-bench.js';
+import { stopAllWorkers } from './worker-process.js';
+import { record, resultsJson } from './results.js';
 import { fmt, line } from './stats.js';
 
 const SECTIONS: Record<string, () => Promise<void> | void> = {
@@ -32,10 +37,20 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
     benchCadence();
     await benchCadenceReal();
   },
+  '10': benchWorkerMoving,
+  '11': benchWorkerScale,
+  '12': benchCycleReplicas,
 };
 
 async function main(): Promise<number> {
-  const wanted = process.argv.slice(2).filter((a) => a in SECTIONS);
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const unknown = args.filter((a) => a !== '--json' && !(a in SECTIONS));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown bench section(s) ${unknown.join(', ')}; sections are ${Object.keys(SECTIONS).join(', ')}, plus --json\n`);
+    return 64;
+  }
+  const wanted = args.filter((a) => a in SECTIONS);
   const run = wanted.length > 0 ? wanted : Object.keys(SECTIONS);
   const started = performance.now();
   const cpus = os.cpus();
@@ -58,10 +73,16 @@ async function main(): Promise<number> {
       }
     }
   } finally {
+    await closeScaleFixture();
+    await stopAllWorkers();
     const leftover = await cleanupAll();
     process.stdout.write(`\n`);
     line('load average (1/5/15 min) at end', os.loadavg().map((l) => fmt(l, 2)).join(' / '));
-    line('total bench time', `${fmt((performance.now() - started) / 1000, 1)} s`, leftover > 0 ? `cleaned ${fmt(leftover)} leftover keys` : 'all bench keys deleted');
+    const seconds = (performance.now() - started) / 1000;
+    line('total bench time', `${fmt(seconds, 1)} s`, leftover > 0 ? `cleaned ${fmt(leftover)} leftover keys` : 'all bench keys deleted');
+    record('sections', run.join(' '));
+    record('bench_seconds', Math.round(seconds));
+    if (json) process.stdout.write(`${resultsJson()}\n`);
   }
   return failed ? 1 : 0;
 }

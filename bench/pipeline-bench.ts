@@ -7,6 +7,7 @@ import { createWebhookPipeline } from '../src/webhooks/pipeline.js';
 import { GOAL_PER_SECOND } from './deliver-bench.js';
 import { cleanupPrefix, commandStats, countRoundTrips, answerItem, logger, newPrefix, newRedis, redisCpuSeconds, SECRET, statsDelta, topCommands, total, uuidFor } from './env.js';
 import { BenchReceiver, mainElu } from './receiver.js';
+import { record } from './results.js';
 import { fmt, fmtSummary, goalLine, line, note, rate, section, sleep, summarize } from './stats.js';
 import type { Redis } from 'ioredis';
 import { streamEntryFields } from '../src/events/stream.js';
@@ -178,6 +179,7 @@ export async function benchPipeline(): Promise<void> {
   try {
     const main = await runPipeline(receiver, { lipsyncs: 1000, perLipsync: 20, concurrency: 100, tag: 'c100' });
     goalLine(`goal ${GOAL_PER_SECOND}/s (durable pipeline, concurrency 100)`, main.perSecond, GOAL_PER_SECOND);
+    record('pipeline_deliveries_per_s', Math.round(main.perSecond));
     await runPipeline(receiver, { lipsyncs: 250, perLipsync: 20, concurrency: 50, tag: 'c50' });
     await runPipeline(receiver, { lipsyncs: 250, perLipsync: 20, concurrency: 200, tag: 'c200' });
     await runPipeline(receiver, { lipsyncs: 5000, perLipsync: 1, concurrency: 100, tag: 'c100-flat' });

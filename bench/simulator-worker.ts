@@ -5,8 +5,8 @@ import { CreatifySimulator } from '../src/simulator/server.js';
 
 const port = parentPort;
 if (port === null) throw new Error('simulator-worker must run in a worker thread');
-const { seed } = workerData as { seed: number };
-const simulator = new CreatifySimulator({ seed, maxRecordedRequests: 100 });
+const { seed, rateLimitPerSecond } = workerData as { seed: number; rateLimitPerSecond?: number };
+const simulator = new CreatifySimulator({ seed, maxRecordedRequests: 100, ...(rateLimitPerSecond === undefined ? {} : { rateLimitPerSecond }) });
 
 port.on('message', (message: unknown) => {
   const msg = message as { kind?: string; seq?: number; ids?: string[]; fields?: Partial<Lipsync> };

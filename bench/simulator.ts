@@ -12,8 +12,9 @@ export class BenchSimulator {
     private readonly worker: Worker,
   ) {}
 
-  static async start(seed = 1): Promise<BenchSimulator> {
-    const worker = startTsWorker(new URL('./simulator-worker.ts', import.meta.url), { seed });
+  /** `rateLimitPerSecond`: the simulator answers 429 beyond it, like Creatify (sliding 1 s window). */
+  static async start(seed = 1, rateLimitPerSecond?: number): Promise<BenchSimulator> {
+    const worker = startTsWorker(new URL('./simulator-worker.ts', import.meta.url), { seed, rateLimitPerSecond });
     const listening = await nextMessage(worker, isKind('listening'));
     return new BenchSimulator(String(listening['url']), worker);
   }
