@@ -62,6 +62,13 @@ function sumCodes(all: ReadonlyArray<Record<string, number>>): Record<string, nu
   return out;
 }
 
+/** `used 30 / new 16 / old 40 / external 5 MB`: where the heap was largest, from the worker's own metrics. */
+function heapText(worker: WorkerProcess): string {
+  const p = worker.heapPeaks;
+  const space = (name: string): string => fmt(p[`space:${name}`] ?? NaN, 1);
+  return `heap used ${fmt(p['heapUsed'] ?? NaN, 1)}; spaces new ${space('new')} / old ${space('old')} / large objects ${space('large_object')} / code ${space('code')}; external ${fmt(p['external'] ?? NaN, 1)} MB (peaks per reading)`;
+}
+
 // ---------------------------------------------------------------------------------------------------------- 10
 
 export async function benchWorkerMoving(): Promise<void> {
@@ -82,7 +89,7 @@ export async function benchWorkerMoving(): Promise<void> {
     const started = Date.now();
     for (let s = 1; s <= MOVING_SECONDS; s += 1) {
       await simulator.set(ids, { progress: (s / (MOVING_SECONDS + 1)).toFixed(3) });
-      if (s % 5 === 0) await worker.creatifyRequests();
+      if (s % 2 === 0) await worker.creatifyRequests();
       await sleep(Math.max(0, started + s * 1000 - Date.now()));
     }
     await simulator.set(ids, { status: 'done', progress: '1', output: 'https://cdn.example/out.mp4' });
@@ -101,10 +108,11 @@ export async function benchWorkerMoving(): Promise<void> {
     line('idle worker RSS (running, nothing tracked)', `${fmt(idleRss, 1)} MB`, `VmHWM so far ${fmt(idlePeak, 1)} MB`);
     ceilingLine(`peak RSS (VmHWM), ${fmt(MOVING_IDS)} moving`, peak, 130, 'MB');
     line('    peak − idle', `${fmt(peak - idleRss, 1)} MB`, `${fmt(receiver.unique)} deliveries received (${fmt(receiver.counts.requests)} requests), Creatify answers ${JSON.stringify(codes)}`);
+    line('    V8 heap at its largest (scrapes every 2 s)', `${fmt(worker.heapPeaks['heapTotal'] ?? NaN, 1)} MB`, heapText(worker));
     if (worker.warnings.length > 0) note(`worker warnings: ${worker.warnings.length}, first: ${worker.warnings[0]}`);
     record('worker_idle_rss_mb', Number(idleRss.toFixed(1)));
     record('worker_peak_rss_mb_1k', Number(peak.toFixed(1)));
-    note(`every id changes progress each second for ${MOVING_SECONDS} s, then all finish (2 events each); /metrics is scraped every 5 s`);
+    note(`every id changes progress each second for ${MOVING_SECONDS} s, then all finish (2 events each); /metrics is scraped every 2 s`);
   } finally {
     await stopAllWorkers();
     admin.disconnect();
@@ -198,6 +206,7 @@ export async function benchWorkerScale(): Promise<void> {
   try {
     const peak = run.peaks[0] ?? Number.NaN;
     line('idle worker RSS (running, before its first cycle)', `${fmt(run.idleRss, 1)} MB`);
+    if (worker) line('    V8 heap at its largest (scrapes every 5 s)', `${fmt(worker.heapPeaks['heapTotal'] ?? NaN, 1)} MB`, heapText(worker));
     ceilingLine(`peak RSS (VmHWM), ${fmt(SCALE_IDS)} ids polled`, peak, 160, 'MB');
     if (run.firstCycle) line(`    first cycle${fresh ? ' (every id first seen: 100,000 lipsync.tracked appended)' : ''}`, `${fmt(run.firstCycle.seconds, 1)} s`, `${fmt(run.firstCycle.requests)} requests, ${fmt(run.firstCycle.events)} events`);
     const seconds = run.steady.map((c) => c.seconds);

@@ -133,14 +133,30 @@ export class WorkerProcess {
     }
   }
 
-  /** Creatify requests by answer code, from the worker's own /metrics (also a realistic scrape). */
+  /**
+   * Scrapes the worker's own /metrics (a realistic scrape, with its Redis snapshot) and returns Creatify requests
+   * by answer code; remembers the largest V8 heap figures seen (prom-client's process metrics), to tell heap
+   * growth from the rest of the RSS.
+   */
   async creatifyRequests(): Promise<Record<string, number>> {
     if (this.httpUrl === null) return {};
     const text = await (await fetch(`${this.httpUrl}/metrics`)).text();
     const out: Record<string, number> = {};
     for (const m of text.matchAll(/^lipsync_sync_creatify_requests_total\{code="([^"]*)"\} (\d+)/gm)) out[m[1] ?? '?'] = Number(m[2]);
+    const gauge = (name: string): number => Number(new RegExp(`^${name} ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
+    const readings: Record<string, number> = {
+      heapTotal: gauge('lipsync_sync_nodejs_heap_size_total_bytes'),
+      heapUsed: gauge('lipsync_sync_nodejs_heap_size_used_bytes'),
+      external: gauge('lipsync_sync_nodejs_external_memory_bytes'),
+      rss: gauge('lipsync_sync_process_resident_memory_bytes'),
+    };
+    for (const m of text.matchAll(/^lipsync_sync_nodejs_heap_space_size_total_bytes\{space="([^"]*)"\} ([0-9.e+]+)/gm)) readings[`space:${m[1] ?? '?'}`] = Number(m[2]) / 2 ** 20;
+    for (const [key, value] of Object.entries(readings)) if (!((this.heapPeaks[key] ?? -1) >= value)) this.heapPeaks[key] = value;
     return out;
   }
+
+  /** Largest value of each heap reading over the scrapes so far, MB. */
+  readonly heapPeaks: Record<string, number> = {};
 
   #lines(chunk: string): void {
     const parts = (this.#rest + chunk).split('\n');

@@ -5,9 +5,14 @@
 import type { Worker } from 'bullmq';
 import type { Logger } from 'pino';
 
-/** BullMQ's limiter takes an integer `max` per `duration`; fractional rates stretch the window instead. */
+/**
+ * One job per `1000 / rate` ms rather than `rate` per second: BullMQ's window is fixed (it starts at the first
+ * job), so `rate` per 1000 ms lets up to 2 × rate start within one sliding second across a window edge, and an
+ * upstream that counts a sliding second (as Creatify's 429 and the simulator's do) refuses the excess; each 429
+ * then pauses every replica for its Retry-After. Spaced admissions are never more than `rate` in any second.
+ */
 export function limiterFor(requestsPerSecond: number): { max: number; duration: number } {
-  return requestsPerSecond >= 1 ? { max: Math.floor(requestsPerSecond), duration: 1000 } : { max: 1, duration: Math.round(1000 / requestsPerSecond) };
+  return { max: 1, duration: Math.ceil(1000 / requestsPerSecond) };
 }
 
 /** `worker.close()` waits for active jobs with no timeout of its own; bound it, then force. */

@@ -61,8 +61,12 @@ export async function currentTickJob(redis: Redis, keys: Keys): Promise<string |
   return redis.hget(keys.meta, META.cycleTickJob);
 }
 
-/** The batch job ids still outstanding in the current cycle, a page at a time (SSCAN, never all at once). */
-export async function* outstandingBatches(redis: Redis, keys: Keys, pageSize = 200): AsyncGenerator<string[]> {
+/**
+ * The batch job ids still outstanding in the current cycle, a page at a time (SSCAN, never all at once). Pages
+ * are small: a liveness check usually stops at the first page (a live cycle has waiting jobs), and each skipped
+ * tick pays three commands per id of that page.
+ */
+export async function* outstandingBatches(redis: Redis, keys: Keys, pageSize = 20): AsyncGenerator<string[]> {
   let cursor = '0';
   do {
     const [next, page] = await redis.sscan(keys.cycleBatches, cursor, 'COUNT', pageSize);
