@@ -24,7 +24,8 @@ describe('graceful stop and cycle logging', () => {
     ids.forEach((id) => sim.set(id, { status: 'running', progress: '0.7' }));
     const daemon = await startDaemon(testConfig(REDIS_URL, prefix, { poll: { intervalMs: 300, batchSize: 10 } }), logger, { creatifyBaseUrl: await sim.start() });
     await daemon.store.track(ids);
-    await waitUntil(() => sim.requests.some((r) => r.status === 0), 'a request to be in flight');
+    // All three batches in flight (the limiter spaces their starts a few ms apart), so the cycle can finish.
+    await waitUntil(() => sim.requests.filter((r) => r.status === 0).length === 3, 'three requests to be in flight');
     const stopped = Date.now();
     await daemon.stop();
     // The answers arrive ~800 ms after the request: stop() waited for them instead of abandoning the batch.
