@@ -115,7 +115,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     terminalStatuses: terminalSet(config.poll.terminalStatuses),
     missingGraceCycles: config.poll.missingGraceCycles,
     stalledAfterMs: stalledAfterMap(config.poll.stalledAfterSeconds),
-    ...(config.poll.cadence === undefined ? {} : { cadence: cadenceFrom(config.poll.cadence) }),
+    ...(config.poll.cadence === undefined ? {} : { cadence: cadenceFrom(config.poll.cadence, config.poll.intervalMs) }),
     retentionSeconds: config.poll.terminalRetentionSeconds,
   };
   const poll = new PollQueue({

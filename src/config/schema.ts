@@ -3,6 +3,7 @@ import { EVENT_TYPES } from '../events/types.js';
 import { compileFailureRules } from '../metrics/failure-class.js';
 import { secretProblem } from '../webhooks/secret.js';
 import { messageOf } from '../errors.js';
+import { minCeilingMs } from '../sync/cadence.js';
 
 const SECOND = 1000;
 
@@ -140,6 +141,12 @@ export const configSchema = z.strictObject({
       stalledAfterSeconds: z.record(z.string().min(1), z.number().positive()).default({ ...DEFAULTS.stalledAfterSeconds }),
       /** Off when absent (every pending id polled once per interval); on, each id is polled when due (src/sync/cadence.ts). */
       cadence: cadenceSchema.optional(),
+    })
+    .superRefine((poll, ctx) => {
+      const least = minCeilingMs(poll.intervalMs);
+      if (poll.cadence !== undefined && poll.cadence.maxPeriodMs < least) {
+        ctx.addIssue({ code: 'custom', path: ['cadence', 'maxPeriodMs'], message: `is ${poll.cadence.maxPeriodMs} ms; with poll.intervalMs ${poll.intervalMs} it must be at least ${least} (2.5 intervals: one period plus the time a due id waits for its tick and request)` });
+      }
     })
     .prefault({}),
   webhooks: z

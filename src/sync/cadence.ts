@@ -1,9 +1,9 @@
 /**
  * Pure: when each id should next be polled under `poll.cadence`, and how many requests one tick may spend.
- * An id's period comes from its status, doubles per `idleAfterMs` it has gone without a change of status or
- * progress, and never exceeds `maxPeriodMs` — so, while the budget covers the due ids, no id waits longer than
- * the ceiling plus 1.5 intervals (½ to the tick that picks it, ≤ 1 for its cycle's requests). No clock and no
- * I/O here: callers pass every time.
+ * An id's period comes from its status and doubles per `idleAfterMs` it has gone without a change of status or
+ * progress; it is capped at `maxPeriodMs` less the pickup slack (PICKUP_SLACK_INTERVALS), so while the budget
+ * covers the due ids no id waits longer than `maxPeriodMs` between two polls. No clock and no I/O here: callers
+ * pass every time.
  */
 import type { CadenceConfig } from '../config/schema.js';
 import { normalizeStatus } from '../shared/status.js';
@@ -13,7 +13,19 @@ export interface Cadence {
   periodMs: ReadonlyMap<string, number>;
   defaultPeriodMs: number;
   idleAfterMs: number;
-  maxPeriodMs: number;
+  /** The longest period: `maxPeriodMs` less the pickup slack, never under one interval. */
+  capMs: number;
+}
+
+/**
+ * After an id falls due, the tick that picks it comes up to ½ interval later (dueHorizon) and its request goes
+ * out within the cycle, which the budget keeps under one interval: 1.5 intervals in all.
+ */
+export const PICKUP_SLACK_INTERVALS = 1.5;
+
+/** The smallest `maxPeriodMs` that leaves a period of one interval after the pickup slack (checked by the schema). */
+export function minCeilingMs(intervalMs: number): number {
+  return (1 + PICKUP_SLACK_INTERVALS) * intervalMs;
 }
 
 /**
@@ -23,14 +35,15 @@ export interface Cadence {
  */
 export const BUDGET_SHARE = 0.8;
 
-export function cadenceFrom(config: CadenceConfig): Cadence {
+export function cadenceFrom(config: CadenceConfig, intervalMs: number): Cadence {
   const periodMs = new Map<string, number>();
   let defaultPeriodMs = config.maxPeriodMs;
   for (const [status, ms] of Object.entries(config.periodMs)) {
     if (status === 'default') defaultPeriodMs = ms;
     else periodMs.set(normalizeStatus(status) ?? status, ms);
   }
-  return { periodMs, defaultPeriodMs, idleAfterMs: config.idleAfterMs, maxPeriodMs: config.maxPeriodMs };
+  const capMs = Math.max(intervalMs, config.maxPeriodMs - PICKUP_SLACK_INTERVALS * intervalMs);
+  return { periodMs, defaultPeriodMs, idleAfterMs: config.idleAfterMs, capMs };
 }
 
 /** Ms until the next poll of an id in `status` that has not moved for `unchangedForMs`. */
@@ -38,7 +51,7 @@ export function periodFor(cadence: Cadence, status: string, unchangedForMs: numb
   const base = cadence.periodMs.get(status) ?? cadence.defaultPeriodMs;
   const doublings = Math.max(0, Math.floor(unchangedForMs / cadence.idleAfterMs));
   // 2^31 ms is ~25 days: past any sane ceiling, and it keeps the power finite.
-  return Math.min(cadence.maxPeriodMs, base * 2 ** Math.min(doublings, 31));
+  return Math.min(cadence.capMs, base * 2 ** Math.min(doublings, 31));
 }
 
 export interface DueInput {

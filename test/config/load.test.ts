@@ -83,6 +83,11 @@ describe('loadConfig', () => {
     expect(missing.message).toMatch(/^poll\.cadence\.periodMs\.default: is required/);
   });
 
+  it('refuses a cadence ceiling that leaves no room for one interval after the pickup slack', () => {
+    const err = configError(() => loadConfig({ configPath: file('cad4.yaml', 'poll:\n  intervalMs: 10000\n  cadence:\n    maxPeriodMs: 20000\n    periodMs: {default: 10000}\n'), env: creds }));
+    expect(err.message).toMatch(/^poll\.cadence\.maxPeriodMs: is 20000 ms; .*at least 25000/);
+  });
+
   it('rejects unknown keys so typos do not pass silently', () => {
     const err = configError(() => loadConfig({ configPath: file('c.yaml', 'poll:\n  intervalMS: 5\n'), env: creds }));
     expect(err.message).toMatch(/^poll: unknown key\(s\) intervalMS/);

@@ -1,7 +1,7 @@
 import { cadenceSchema } from '../../src/config/schema.js';
 import { batchBudget, cadenceFrom, dueHorizon, nextDueTimes, periodFor } from '../../src/sync/cadence.js';
 
-const cadence = cadenceFrom(cadenceSchema.parse({ periodMs: { running: 1000, ' In_Queue ': 4000, default: 2000 }, idleAfterMs: 10_000, maxPeriodMs: 16_000 }));
+const cadence = cadenceFrom(cadenceSchema.parse({ periodMs: { running: 1000, ' In_Queue ': 4000, default: 2000 }, idleAfterMs: 10_000, maxPeriodMs: 16_000 }), 1000);
 
 describe('periodFor', () => {
   it('uses the period of the status, normalising configured keys, and the default for any other status', () => {
@@ -17,9 +17,14 @@ describe('periodFor', () => {
     expect(periodFor(cadence, 'running', 35_000)).toBe(8000);
   });
 
-  it('never exceeds the ceiling, however long an id has been idle', () => {
-    expect(periodFor(cadence, 'in_queue', 30_000)).toBe(16_000);
-    expect(periodFor(cadence, 'running', 1e12)).toBe(16_000);
+  it('stays under the ceiling by the pickup slack (1.5 intervals), however long an id has been idle', () => {
+    expect(periodFor(cadence, 'in_queue', 30_000)).toBe(16_000 - 1500);
+    expect(periodFor(cadence, 'running', 1e12)).toBe(16_000 - 1500);
+  });
+
+  it('never caps a period below one interval', () => {
+    const tight = cadenceFrom(cadenceSchema.parse({ periodMs: { default: 1000 }, maxPeriodMs: 2000 }), 1000);
+    expect(periodFor(tight, 'running', 1e9)).toBe(1000);
   });
 
   it('treats a clock that went backwards as no idle time', () => {

@@ -25,7 +25,7 @@ async function startQueue(cadence?: Partial<CadenceConfig>): Promise<{ poll: Pol
   prefixes.push(prefix);
   const keys = keysFor(prefix);
   const store = new TrackingStore(redis, keys, 600);
-  const deps = { redis, keys, client, observer: NOOP_OBSERVER, logger, terminalStatuses: terminalSet(['done', 'failed']), missingGraceCycles: 3, retentionSeconds: 600, ...(cadence === undefined ? {} : { cadence: cadenceFrom(cadenceSchema.parse(cadence)) }) };
+  const deps = { redis, keys, client, observer: NOOP_OBSERVER, logger, terminalStatuses: terminalSet(['done', 'failed']), missingGraceCycles: 3, retentionSeconds: 600, ...(cadence === undefined ? {} : { cadence: cadenceFrom(cadenceSchema.parse(cadence), INTERVAL_MS) }) };
   const poll = new PollQueue({ connection: bull, keys, store, intervalMs: INTERVAL_MS, batchSize: 100, concurrency: 4, maxRequestsPerSecond: 50, deps, logger });
   return { poll, store };
 }
@@ -89,14 +89,15 @@ describe('poll queue with poll.cadence (real Redis, real ticks, simulator)', () 
   it('backs idle ids off, but never past the ceiling', async () => {
     const ids = [uuid(9200), uuid(9201)];
     ids.forEach((id) => sim.set(id, { status: 'running', progress: '0.3' }));
-    const ceiling = 3 * INTERVAL_MS;
+    const ceiling = 6 * INTERVAL_MS;
     const queue = await startQueue({ periodMs: { default: INTERVAL_MS }, idleAfterMs: 1000, maxPeriodMs: ceiling });
-    await runUntil(queue, ids, () => ids.every((id) => gaps(id).filter((g) => g >= ceiling - INTERVAL_MS).length >= 3), 'three polls at the ceiling');
+    await runUntil(queue, ids, () => ids.every((id) => gaps(id).filter((g) => g >= ceiling / 2).length >= 3), 'three polls backed off to near the ceiling');
 
     for (const id of ids) {
       const seen = gaps(id);
-      expect(Math.min(...seen.slice(0, 1))).toBeLessThan(2 * INTERVAL_MS); // fresh: every interval
-      expect(Math.max(...seen)).toBeLessThanOrEqual(3 * (ceiling + INTERVAL_MS));
+      expect(seen[0]).toBeLessThan(2 * INTERVAL_MS); // fresh: every interval
+      // Goal: never past the ceiling; bound with the suite's 3× margin for a loaded machine.
+      expect(Math.max(...seen)).toBeLessThanOrEqual(3 * ceiling);
     }
   }, 40_000);
 
