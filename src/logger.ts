@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import pinoPretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -40,6 +41,8 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
 }
 
+const PRETTY = { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' };
+
 export function createLogger(options: LoggerOptions): Logger {
   const pretty = options.pretty ?? Boolean(process.stdout.isTTY);
   const base = {
@@ -47,9 +50,7 @@ export function createLogger(options: LoggerOptions): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: 'lipsync-sync' },
   };
-  if (options.destination) return pino(base, options.destination);
-  if (pretty) {
-    return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname,service' } } });
-  }
+  if (options.destination) return pino(base, options.pretty === true ? pinoPretty({ ...PRETTY, destination: options.destination }) : options.destination);
+  if (pretty) return pino({ ...base, transport: { target: 'pino-pretty', options: PRETTY } });
   return pino(base);
 }

@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { startDaemon } from '../daemon.js';
-import { sampleDemo, startDashboard } from '../demo/dashboard.js';
+import { LiveScreen, sampleDemo, startDashboard } from '../demo/dashboard.js';
 import { DemoReceiver } from '../demo/receiver.js';
 import { LsyncError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -24,8 +24,9 @@ export async function demo(parsed: Parsed): Promise<number> {
   const duration = str(parsed.values, 'duration') === undefined ? undefined : positiveInt(str(parsed.values, 'duration'), 'duration', 1);
   const port = positiveInt(str(parsed.values, 'port') ?? process.env['PORT'], 'port', 9464);
   const verbose = parsed.values['verbose'] === true;
-  // The live view replaces info lines; --verbose (or LOG_LEVEL) brings them back.
-  const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? (verbose ? 'info' : 'warn'), pretty: process.env['LOG_PRETTY'] !== '0' });
+  // The live view replaces info lines (--verbose or LOG_LEVEL brings them back); on a terminal, log lines print above it.
+  const screen = new LiveScreen((text) => void process.stdout.write(text), process.stdout.isTTY === true && !verbose, () => process.stdout.columns);
+  const logger = createLogger({ level: process.env['LOG_LEVEL'] ?? (verbose ? 'info' : 'warn'), pretty: process.env['LOG_PRETTY'] !== '0', ...(screen.redraw ? { destination: screen.stream() } : {}) });
 
   let privateRedis: PrivateRedis | null = null;
   const redisUrl = process.env['REDIS_URL'];
@@ -56,8 +57,7 @@ export async function demo(parsed: Parsed): Promise<number> {
 
   const dashboard = startDashboard({
     sample: () => sampleDemo(daemon, receiver.counts),
-    write: (text) => void process.stdout.write(text),
-    redraw: process.stdout.isTTY === true && !verbose,
+    screen,
     intervalMs: 2000,
     statusUrl: daemon.httpUrl === null ? null : `${daemon.httpUrl}/`,
     onError: (err) => logger.warn({ err }, 'demo live view could not read Redis'),

@@ -1,9 +1,11 @@
 /**
  * The demo's live view: every couple of seconds, one compact frame (pending by status, webhooks received and their
  * rate, stalled lipsyncs, dead letters, the status page URL) instead of a log line per webhook. Rendering is pure
- * (renderDashboard); startDashboard only samples and writes. On a terminal each frame replaces the previous one;
- * elsewhere (a pipe, a CI log, or --verbose beside per-event lines) frames are appended.
+ * (renderDashboard); startDashboard only samples and writes to a LiveScreen. On a terminal each frame replaces the
+ * previous one and log lines are printed above the frame, which is drawn again below them; elsewhere (a pipe, a CI
+ * log, or --verbose beside per-event lines) frames are appended.
  */
+import { Writable } from 'node:stream';
 import type { Daemon } from '../daemon.js';
 import { EVENT_TYPES } from '../events/types.js';
 import { KNOWN_STATUSES, UNSEEN_STATUS } from '../shared/status.js';
@@ -54,32 +56,67 @@ export async function sampleDemo(daemon: Daemon, received: ReadonlyMap<string, n
   return { at: now, pending, stalled: total(stalled), deadLetters: total(dead), received: Object.fromEntries(received) };
 }
 
+/** Where frames and log lines go. With `redraw`, the frame stays the last thing on screen. */
+export class LiveScreen {
+  readonly #write: (text: string) => void;
+  readonly redraw: boolean;
+  #frame: string[] = [];
+
+  readonly #columns: () => number;
+
+  /** `columns`: the terminal's width; a redrawn line must not wrap, or the cursor would not get back to the frame's top. */
+  constructor(write: (text: string) => void, redraw: boolean, columns: () => number = () => Infinity) {
+    this.#write = write;
+    this.redraw = redraw;
+    this.#columns = columns;
+  }
+
+  showFrame(lines: string[]): void {
+    const shown = this.redraw ? lines.map((line) => line.slice(0, Math.max(20, this.#columns() - 1))) : lines;
+    this.#write(`${this.#clear()}${shown.join('\n')}\n${this.redraw ? '' : '\n'}`);
+    this.#frame = shown;
+  }
+
+  /** Text (whole lines) printed above the frame. */
+  print(text: string): void {
+    this.#write(this.redraw && this.#frame.length > 0 ? `${this.#clear()}${text}${this.#frame.join('\n')}\n` : text);
+  }
+
+  /** A stream for the logger, so log lines go through print(). */
+  stream(): Writable {
+    return new Writable({
+      write: (chunk: Buffer | string, _encoding, done) => {
+        this.print(chunk.toString());
+        done();
+      },
+    });
+  }
+
+  /** Cursor up to the frame's first line, then clear to the end of the screen. */
+  #clear(): string {
+    return this.redraw && this.#frame.length > 0 ? `\x1b[${this.#frame.length}F\x1b[J` : '';
+  }
+}
+
 export interface DashboardOptions {
   sample(): Promise<DashboardSample>;
-  write(text: string): void;
-  /** Replace the previous frame in place (a terminal that nothing else writes to). */
-  redraw: boolean;
+  screen: LiveScreen;
   intervalMs: number;
   statusUrl: string | null;
   /** Told when a sample fails (Redis trouble); the next tick tries again. */
   onError(err: unknown): void;
 }
 
-/** Writes a frame now and every `intervalMs`; stop() writes a last frame so the final counts stay on screen. */
+/** Shows a frame now and every `intervalMs`; stop() shows a last one so the final counts stay on screen. */
 export function startDashboard(options: DashboardOptions): { stop(): Promise<void> } {
   const startedAt = Date.now();
   let previous: DashboardSample | null = null;
-  let lines = 0;
   let busy: Promise<void> = Promise.resolve();
   const frame = (): Promise<void> =>
     (busy = busy.then(async () => {
       try {
         const sample = await options.sample();
-        const out = renderDashboard(sample, previous, { startedAt, statusUrl: options.statusUrl });
-        // Cursor up to the previous frame's first line, then clear to the end of the screen.
-        const clear = options.redraw && lines > 0 ? `\x1b[${lines}F\x1b[J` : '';
-        options.write(`${clear}${out.join('\n')}\n${options.redraw ? '' : '\n'}`);
-        lines = out.length;
+        options.screen.showFrame(renderDashboard(sample, previous, { startedAt, statusUrl: options.statusUrl }));
         previous = sample;
       } catch (err) {
         options.onError(err);

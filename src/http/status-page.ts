@@ -130,7 +130,7 @@ function cycleSection(cycle: CycleHealth | null, now: number): string {
 <dt>Last cycle time</dt><dd>${cycle.lastCycleSeconds === null ? '—' : seconds(cycle.lastCycleSeconds)} (interval ${seconds(cycle.intervalSeconds)})</dd>
 <dt>Current cycle</dt><dd>${running}</dd>
 <dt>Requests per cycle</dt><dd>${cycle.requestsPerCycle} at ${cycle.maxRequestsPerSecond} req/s → needs ≥ ${seconds(cycle.boundSeconds)} <span class="badge ${fits ? 'ok' : 'warn'}">${fits ? 'fits the interval' : 'longer than the interval'}</span></dd>
-<dt>This cycle so far</dt><dd>${cycle.cycleIds} ids answered, ${cycle.cycleEvents} events, ${cycle.cycleFailedBatches} failed batches</dd>
+<dt>${cycle.outstandingBatches > 0 ? 'This cycle so far' : 'Last cycle'}</dt><dd>${cycle.cycleIds} ids answered, ${cycle.cycleEvents} events, ${cycle.cycleFailedBatches} failed batches</dd>
 </dl></section>`;
 }
 

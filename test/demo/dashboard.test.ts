@@ -1,4 +1,4 @@
-import { renderDashboard, startDashboard, type DashboardSample } from '../../src/demo/dashboard.js';
+import { LiveScreen, renderDashboard, startDashboard, type DashboardSample } from '../../src/demo/dashboard.js';
 import { waitUntil } from '../helpers/redis.js';
 
 const T0 = 1_000_000;
@@ -38,8 +38,7 @@ describe('startDashboard', () => {
         if (failFirst && calls === 1) throw new Error('redis down');
         return sample(Date.now(), { 'lipsync.tracked': calls });
       },
-      write: (text) => writes.push(text),
-      redraw,
+      screen: new LiveScreen((text) => writes.push(text), redraw),
       intervalMs: 10,
       statusUrl: null,
       onError: (err) => errors.push(err),
@@ -62,6 +61,23 @@ describe('startDashboard', () => {
     await dashboard.stop();
     expect(writes.length).toBe(before + 1);
     expect(writes.every((w) => !w.includes('\x1b') && w.endsWith('\n\n'))).toBe(true);
+  });
+
+  it('prints log lines above the frame on a terminal, and drew the frame again below them', () => {
+    const writes: string[] = [];
+    const screen = new LiveScreen((text) => writes.push(text), true);
+    screen.print('before any frame\n');
+    screen.showFrame(['a', 'b']);
+    screen.print('WARN something\n');
+    expect(writes).toEqual(['before any frame\n', 'a\nb\n', '\x1b[2F\x1b[JWARN something\na\nb\n']);
+    screen.stream().write('from the logger\n');
+    expect(writes.at(-1)).toBe('\x1b[2F\x1b[Jfrom the logger\na\nb\n');
+  });
+
+  it('cuts redrawn lines to the terminal width, so none wraps', () => {
+    const writes: string[] = [];
+    new LiveScreen((text) => writes.push(text), true, () => 31).showFrame(['x'.repeat(50), 'short']);
+    expect(writes).toEqual([`${'x'.repeat(30)}\nshort\n`]);
   });
 
   it('reports a failed sample and keeps going', async () => {

@@ -42,6 +42,7 @@ describe('renderStatusPage', () => {
 
   it('shows cycle health against the API bound, and warns when a cycle cannot fit the interval', () => {
     expect(section(renderStatusPage(data()), 'cycle')).toMatch(/Last poll 4 s ago polling .*Last cycle time 1\.5 s \(interval 15 s\).*3 at 5 req\/s → needs ≥ 600 ms fits the interval/);
+    expect(section(renderStatusPage(data()), 'cycle')).toContain('Last cycle 250 ids answered, 12 events, 0 failed batches');
     const slow = data({ cycle: { ...data().cycle!, requestsPerCycle: 100, boundSeconds: 20, lastPollAt: NOW - 120_000 } });
     const text = section(renderStatusPage(slow), 'cycle');
     expect(text).toContain('longer than the interval');
