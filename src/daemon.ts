@@ -1,39 +1,46 @@
+/**
+ * The composition root: opens every part of a worker in order — Redis, metrics, Creatify client, poll queue,
+ * webhook pipeline, HTTP — pushing each onto one stack of closers as it opens. `stop()` and a failed start
+ * unwind that same stack, bounded by `shutdown.graceMs`; what did not finish in time is forced and named.
+ * Policy lives next to what it describes (runtime/readiness.ts, metrics/snapshot.ts, runtime/outage-watch.ts).
+ */
 import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
-import { LsyncError, messageOf } from './errors.js';
+import { LsyncError } from './errors.js';
 import { CreatifyClient } from './creatify/client.js';
-import { buildHttpServer, isReady, type Readiness } from './http/server.js';
+import { buildHttpServer } from './http/server.js';
 import { statusPageData } from './http/status-data.js';
 import { registerStatusPage } from './http/status-routes.js';
 import type { Logger } from './logger.js';
 import { DEFAULT_FAILURE_CLASSES, failureClassNames } from './metrics/failure-class.js';
-import { createMetrics, metricsText, type Metrics, type MetricsSnapshot } from './metrics/metrics.js';
+import { createMetrics, metricsText, type Metrics } from './metrics/metrics.js';
+import { snapshotOf } from './metrics/snapshot.js';
 import { metricsSyncObserver } from './metrics/sync-observer.js';
-import { CreatifySimulator } from './simulator/server.js';
+import { Closers } from './runtime/closers.js';
+import { watchCreatify, watchRedis } from './runtime/outage-watch.js';
+import { readinessOf } from './runtime/readiness.js';
 import { keysFor, type Keys } from './store/keys.js';
 import { describeLoss, EpochWatch } from './store/epoch.js';
 import { checkEviction, SAFE_POLICY } from './store/eviction.js';
-import { connectRedis, createRedis } from './store/redis.js';
+import { connectRedis, createRedis, redactUrl, type Redis } from './store/redis.js';
 import { TrackingStore } from './store/tracking.js';
-import { lastSuccessfulPoll } from './sync/cycle.js';
 import { stalledAfterMap } from './sync/poll-batch.js';
 import { cadenceFrom } from './sync/cadence.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './shared/status.js';
 import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
-import { withTimeout } from './shared/timeout.js';
 import { packageVersion } from './version.js';
 import { createWebhookPipeline, type WebhookPipeline } from './webhooks/pipeline.js';
 
-const SHUTDOWN_GRACE_MS = 10_000;
-const READY_PING_TIMEOUT_MS = 1000;
-const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'] as const;
-
 export interface DaemonOptions {
-  /** Use this Creatify base URL instead of config (demo wires its own simulator). */
+  /** Use this Creatify base URL instead of config (the CLI's simulator mode and the demo wire their own). */
   creatifyBaseUrl?: string;
+}
+
+export interface StopResult {
+  /** Parts that had not finished when `shutdown.graceMs` ran out and were forced closed. */
+  abandoned: string[];
 }
 
 export interface Daemon {
@@ -46,43 +53,58 @@ export interface Daemon {
   http: FastifyInstance | null;
   /** `http://host:port` of the HTTP server, when enabled. */
   httpUrl: string | null;
-  stop(): Promise<void>;
+  /** Bounded by `shutdown.graceMs`; idempotent. */
+  stop(): Promise<StopResult>;
 }
 
 /** Wires every part of the worker: Redis, poll queue + scheduler, webhook pipeline, metrics, HTTP. */
 export async function startDaemon(config: Config, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
-  const redis = createRedis(config.redis.url, { connectionName: 'lipsync-sync' });
-  redis.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis connection error'));
-  await connectRedis(redis, config.redis.url);
-  const eviction = await checkEviction(redis, config.redis.allowEviction).catch((err: unknown) => {
-    redis.disconnect();
+  const closers = new Closers();
+  const graceMs = config.shutdown.graceMs;
+  try {
+    return await open(config, logger, options, closers);
+  } catch (err) {
+    await closers.closeAll(graceMs);
     throw err;
-  });
+  }
+}
+
+/** A Redis connection with an error listener from the first moment, and its closer. */
+function openRedis(url: string, name: string, closers: Closers, logger: Logger, blocking: boolean): Redis {
+  const redis = createRedis(url, { connectionName: name, ...(blocking ? { maxRetriesPerRequest: null } : {}) });
+  // The outage is told once by watchRedis; individual reconnect errors only at debug.
+  redis.on('error', (err: Error) => logger.debug({ err, connection: name }, 'redis connection error'));
+  closers.push({ name: `redis connection ${name}`, close: () => redis.quit(), force: () => redis.disconnect() });
+  return redis;
+}
+
+async function open(config: Config, logger: Logger, options: DaemonOptions, closers: Closers): Promise<Daemon> {
+  const redis = openRedis(config.redis.url, 'lipsync-sync', closers, logger, false);
+  await connectRedis(redis, config.redis.url);
+  const eviction = await checkEviction(redis, config.redis.allowEviction);
   if (eviction.policy !== SAFE_POLICY) logger.warn({ eviction: eviction.detail }, 'Redis may lose keys');
-  // BullMQ needs its own connection with maxRetriesPerRequest null (blocking commands).
-  const bull = new Redis(config.redis.url, { maxRetriesPerRequest: null, connectionName: 'lipsync-sync-bull' });
-  bull.on('error', (err: Error) => logger.debug({ err: err.message }, 'bullmq redis connection error'));
+  // BullMQ needs its own connection with maxRetriesPerRequest null (blocking commands); it duplicates it too.
+  const bull = openRedis(config.redis.url, 'lipsync-sync-bull', closers, logger, true);
 
   const keys = keysFor(config.redis.prefix);
   const store = new TrackingStore(redis, keys, config.poll.terminalRetentionSeconds);
   const failureRules = config.failureClasses ?? DEFAULT_FAILURE_CLASSES;
   const startedAt = Date.now();
+  const baseUrl = options.creatifyBaseUrl ?? config.creatify.baseUrl;
 
-  let simulator: CreatifySimulator | null = null;
-  let baseUrl = options.creatifyBaseUrl ?? config.creatify.baseUrl;
-  if (options.creatifyBaseUrl === undefined && config.creatify.simulator) {
-    simulator = new CreatifySimulator({ autoCreate: true, stepMs: 2000 });
-    baseUrl = await simulator.start();
-    logger.warn({ baseUrl }, 'using the built-in Creatify simulator (creatify.simulator = true)');
-  }
-
+  let snapshot: ReturnType<typeof snapshotOf> | null = null;
   const metrics = createMetrics({
     failureClasses: failureClassNames(failureRules),
     webhookEndpoints: config.webhooks.map((w) => w.name),
     terminalStatuses: config.poll.terminalStatuses,
-    snapshot: async (): Promise<MetricsSnapshot> => snapshot(),
-    onSnapshotError: (err) => logger.warn({ err: messageOf(err) }, 'metrics snapshot from Redis failed'),
+    snapshot: async () => {
+      if (snapshot === null) throw new Error('not started');
+      return snapshot();
+    },
+    onSnapshotError: (err) => logger.warn({ err }, 'metrics snapshot from Redis failed'),
   });
+  const redisWatch = watchRedis(redis, { url: redactUrl(config.redis.url), logger, setUp: (up) => metrics.redisUp.set(up ? 1 : 0) });
+  closers.push({ name: 'redis outage watch', close: async () => redisWatch.stop(), force: () => redisWatch.stop() });
 
   const epoch = new EpochWatch(redis, keys, (loss) => {
     metrics.redisDataLost.inc();
@@ -90,6 +112,7 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   });
   await epoch.check();
 
+  const creatifyWatch = watchCreatify({ baseUrl, logger, setUp: (up) => metrics.creatifyUp.set(up ? 1 : 0) });
   const client = new CreatifyClient({
     baseUrl,
     ...(config.creatify.apiId === undefined ? {} : { apiId: config.creatify.apiId }),
@@ -101,9 +124,15 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     onAttempt: (code, seconds) => {
       metrics.creatifyRequests.inc({ code });
       metrics.creatifyRequestDuration.observe(seconds);
+      creatifyWatch.attempt(code);
     },
     onTooLarge: () => metrics.creatifyOversizedResponses.inc(),
   });
+  const closeClient = (): void => {
+    creatifyWatch.stop();
+    client.close();
+  };
+  closers.push({ name: 'creatify client', close: async () => closeClient(), force: closeClient });
 
   const observer = metricsSyncObserver(metrics, failureRules);
   const pollDeps = {
@@ -130,6 +159,8 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
     logger,
     extraHandlers: { discover: async (_job: Job) => discoverOnce({ client, store, terminalStatuses: pollDeps.terminalStatuses, maxRemembered: config.poll.discoverMaxRemembered, logger }) },
   });
+  // The grace is enforced by the closer stack; poll.close's own timeout only has to be no shorter.
+  closers.push({ name: 'poll worker', close: () => poll.close(config.shutdown.graceMs), force: () => void poll.worker.close(true).catch(() => undefined) });
   const webhooks = createWebhookPipeline({
     redis,
     connection: bull,
@@ -146,70 +177,23 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       deadLettersDropped: (endpoint, count) => metrics.webhookDeadLettersDropped.inc({ endpoint }, count),
     },
   });
-
-  async function snapshot(): Promise<MetricsSnapshot> {
-    const queues = [poll.queue, ...webhooks.queues];
-    const [trackedByStatus, stalledByStatus, webhookState, last, discoveredIds, ...counts] = await Promise.all([
-      store.statusCounts(),
-      store.stalledCounts(),
-      webhooks.snapshot(),
-      lastSuccessfulPoll(redis, keys),
-      store.discoveredCount(),
-      ...queues.map((q) => q.getJobCounts(...QUEUE_STATES)),
-    ]);
-    return {
-      trackedByStatus,
-      stalledByStatus,
-      deadLettersByEndpoint: webhookState.deadLetters,
-      endpointStates: webhookState.endpointStates,
-      handoffMarkers: webhookState.handoffMarkers,
-      queuedDeliveries: webhookState.queued,
-      lastSuccessfulPollSeconds: last === null ? null : last / 1000,
-      discoveredIds,
-      queueJobs: queues.flatMap((q, i) => Object.entries(counts[i] ?? {}).map(([state, count]) => ({ queue: q.name, state, count }))),
-    };
-  }
-
-  async function readiness(): Promise<Readiness> {
-    const checks: Readiness['checks'] = {};
-    try {
-      // Bounded: while Redis is down, ioredis would otherwise hold the command until it reconnects.
-      await withTimeout(() => redis.ping(), READY_PING_TIMEOUT_MS, 'no PING answer');
-      checks['redis'] = { ok: true };
-    } catch (err) {
-      checks['redis'] = { ok: false, detail: messageOf(err) };
-      return { ready: false, checks };
-    }
-    checks['eviction'] = { ok: true, detail: eviction.detail };
-    await epoch.check().catch(() => undefined); // a failure here is Redis trouble, reported by the checks around it
-    const loss = epoch.lastLoss;
-    // Reported, not blocking: the replica works again on the emptied Redis; the loss must still not look healthy.
-    if (loss !== null) checks['redis_data'] = { ok: false, blocking: false, detail: describeLoss(loss) };
-    const scheduler = await poll.queue.getJobScheduler(SCHEDULER_ID).catch(() => undefined);
-    checks['scheduler'] = scheduler ? { ok: true } : { ok: false, detail: `job scheduler ${SCHEDULER_ID} is missing` };
-    const last = await lastSuccessfulPoll(redis, keys);
-    const maxAge = 3 * config.poll.intervalMs;
-    const reference = last ?? startedAt; // a fresh start gets three intervals before it must have polled
-    const age = Date.now() - reference;
-    checks['poll'] = age <= maxAge ? { ok: true } : { ok: false, detail: `last successful poll ${Math.round(age / 1000)} s ago (limit ${maxAge / 1000} s)` };
-    // Answered but not applicable: reported (the replica keeps working), never silent.
-    const unreadable = await store.unreadableCount();
-    checks['answers'] = unreadable === 0 ? { ok: true, detail: '0 unreadable' } : { ok: false, blocking: false, detail: `${unreadable} tracked lipsyncs answered unreadably (see lipsync-sync status <id>)` };
-    return { ready: isReady(checks), checks };
-  }
+  closers.push({ name: 'webhook delivery', close: () => webhooks.close(config.shutdown.graceMs) });
+  snapshot = snapshotOf({ redis, keys, store, pollQueue: poll.queue, webhooks });
 
   let http: FastifyInstance | null = null;
   let httpUrl: string | null = null;
   if (config.http.enabled) {
-    http = buildHttpServer({
+    const server = buildHttpServer({
       store,
       tokens: { api: config.http.apiToken, read: config.http.readToken },
       logger,
       metrics: () => metricsText(metrics.registry),
-      readiness,
+      readiness: readinessOf({ redis, keys, store, pollQueue: poll.queue, eviction, epoch, intervalMs: config.poll.intervalMs, startedAt }),
       replayDeadLetters: (endpoint) => webhooks.deadLetters.replay(endpoint),
     });
-    await registerStatusPage(http, {
+    http = server;
+    closers.push({ name: 'http server', close: () => server.close(), force: () => server.server.closeAllConnections() });
+    await registerStatusPage(server, {
       data: () =>
         statusPageData({
           redis,
@@ -225,11 +209,9 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
       apiToken: config.http.apiToken,
     });
     try {
-      httpUrl = await http.listen({ port: config.http.port, host: config.http.host });
+      httpUrl = await server.listen({ port: config.http.port, host: config.http.host });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      await Promise.allSettled([poll.close(0), webhooks.close(0), simulator?.stop(), bull.quit(), redis.quit()]);
-      client.close();
       throw new LsyncError('LSYNC_ERR_CONFIG', `http.port: cannot listen on ${config.http.host}:${config.http.port} (${code ?? String(err)}); set PORT to a free port`, { field: 'http.port', cause: err });
     }
   }
@@ -248,21 +230,21 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
   };
   const healTimer = setInterval(() => void heal().catch(() => undefined), Math.min(30_000, 2 * config.poll.intervalMs));
   healTimer.unref();
+  closers.push({ name: 'self-heal timer', close: async () => clearInterval(healTimer), force: () => clearInterval(healTimer) });
   await webhooks.start();
   logger.info({ prefix: config.redis.prefix, intervalMs: config.poll.intervalMs, webhooks: config.webhooks.map((w) => w.name), http: httpUrl }, 'lipsync-sync running');
 
-  let stopping: Promise<void> | null = null;
-  const stop = (): Promise<void> => {
+  let stopping: Promise<StopResult> | null = null;
+  const stop = (): Promise<StopResult> => {
     stopping ??= (async () => {
-      logger.info('shutting down');
-      clearInterval(healTimer);
-      await http?.close();
-      await poll.close(SHUTDOWN_GRACE_MS);
-      await webhooks.close(SHUTDOWN_GRACE_MS);
-      client.close();
-      await simulator?.stop();
-      await Promise.allSettled([bull.quit(), redis.quit()]);
-      logger.info('stopped');
+      logger.info({ graceMs: config.shutdown.graceMs }, 'shutting down');
+      const result = await closers.closeAll(config.shutdown.graceMs);
+      if (result.abandoned.length > 0) {
+        logger.warn({ abandoned: result.abandoned, graceMs: config.shutdown.graceMs }, 'shutdown grace ran out; forced closed (their unfinished jobs and events are retried by the other replicas or the next start)');
+      } else {
+        logger.info('stopped');
+      }
+      return result;
     })();
     return stopping;
   };

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.js';
-import { startDaemon } from '../daemon.js';
+import { startDaemon, type StopResult } from '../daemon.js';
 import { LiveScreen, sampleDemo, startDashboard } from '../demo/dashboard.js';
 import { DemoReceiver } from '../demo/receiver.js';
 import { LsyncError } from '../errors.js';
@@ -62,18 +62,18 @@ export async function demo(parsed: Parsed): Promise<number> {
     statusUrl: daemon.httpUrl === null ? null : `${daemon.httpUrl}/`,
     onError: (err) => logger.warn({ err }, 'demo live view could not read Redis'),
   });
-  const stop = async (): Promise<void> => {
+  const stop = async (): Promise<StopResult> => {
     await dashboard.stop();
-    await daemon.stop();
+    const result = await daemon.stop();
     await Promise.all([receiver.stop(), simulator.stop()]);
     // The demo's keys live under their own prefix; leave a shared Redis as we found it.
     if (privateRedis === null) await deleteKeys(config.redis.url, [config.redis.prefix, keysFor(config.redis.prefix).bullPrefix]);
     await privateRedis?.stop();
+    return result;
   };
   if (duration !== undefined) {
     await new Promise((resolve) => setTimeout(resolve, duration * 1000));
-    await stop();
-    return 0;
+    return (await stop()).abandoned.length > 0 ? 1 : 0;
   }
-  return waitForSignal(stop);
+  return waitForSignal(stop, { graceMs: config.shutdown.graceMs, logger });
 }

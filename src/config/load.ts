@@ -25,6 +25,7 @@ const ENV_MAP: Array<{ env: string; path: string[]; kind: 'string' | 'int' | 'js
   { env: 'LIPSYNC_SYNC_API_TOKEN', path: ['http', 'apiToken'], kind: 'string' },
   { env: 'LIPSYNC_SYNC_READ_TOKEN', path: ['http', 'readToken'], kind: 'string' },
   { env: 'LOG_LEVEL', path: ['log', 'level'], kind: 'string' },
+  { env: 'SHUTDOWN_GRACE_MS', path: ['shutdown', 'graceMs'], kind: 'int' },
 ];
 
 export interface LoadOptions {

@@ -55,6 +55,8 @@ export const DEFAULTS = {
   /** Loopback: the API is not reachable from elsewhere until an operator opens it (the image sets 0.0.0.0). */
   httpHost: '127.0.0.1',
   logLevel: 'info',
+  /** From SIGTERM/SIGINT to exit: in-flight work may finish within this, then the rest is forced closed. */
+  shutdownGraceMs: 10 * SECOND,
 } as const;
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an absolute http(s) URL' });
@@ -177,6 +179,11 @@ export const configSchema = z.strictObject({
       apiToken: z.string().min(16, 'must be at least 16 characters').optional(),
       /** Reads /v1 only (GET); refused on write routes. */
       readToken: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+  shutdown: z
+    .strictObject({
+      graceMs: z.number().int().min(0).max(10 * 60 * SECOND).default(DEFAULTS.shutdownGraceMs),
     })
     .prefault({}),
   log: z

@@ -4,7 +4,7 @@
  * are filled at scrape time (./scrape-gauges.ts). Known label values start at 0 so increase()/rate() see the
  * first occurrence, not only later ones.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { EVENT_TYPES } from '../events/types.js';
 import { ANSWER_ODDITY_KINDS, POLL_OUTCOMES } from '../sync/observer.js';
 import { DELIVERY_ATTEMPT_OUTCOMES } from '../webhooks/observer.js';
@@ -76,6 +76,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     creatifyRequestDuration: histogram('creatify_request_duration_seconds', 'Duration of Creatify API requests, in seconds.', CREATIFY_REQUEST_BUCKETS),
     /** `creatify_oversized_responses_total`: answers refused for exceeding creatify.maxResponseBytes. */
     creatifyOversizedResponses: counter('creatify_oversized_responses_total', 'Creatify answers refused because they exceeded creatify.maxResponseBytes.'),
+    /** `redis_up`: 1 while this replica's Redis connection is up, 0 during an outage. */
+    redisUp: new Gauge({ name: name('redis_up'), help: 'Whether this replica is connected to Redis (1) or in an outage (0).', registers }),
+    /** `creatify_up`: 0 while Creatify is unreachable, refuses the credentials or answers 5xx in a row. */
+    creatifyUp: new Gauge({ name: name('creatify_up'), help: 'Whether Creatify answers this replica (0 while unreachable, refusing the API key, or answering 5xx repeatedly).', registers }),
     /** `redis_data_lost_total`: times this replica found Redis without the data set it was working on. */
     redisDataLost: counter('redis_data_lost_total', 'Times this replica found Redis had lost its data (epoch key missing or replaced): tracked ids and queued deliveries from before are gone.'),
     /** `transitions_total{from,to}`: status labels (shared statusLabel), `from` is `none` at first sighting. */

@@ -30,10 +30,24 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const port = options.port ?? (await freePort());
   const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--loglevel', 'warning', ...(options.args ?? [])], { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  await waitForPing(url, child, options.startTimeoutMs ?? 5000);
+  // Whatever way this process ends (an error, process.exit, a second signal), the child goes with it.
+  const killOnExit = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  try {
+    await waitForPing(url, child, options.startTimeoutMs ?? 5000);
+  } catch (err) {
+    killOnExit();
+    process.off('exit', killOnExit);
+    throw err;
+  }
   return {
     url,
-    stop: () => stopChild(child),
+    stop: async () => {
+      await stopChild(child);
+      process.off('exit', killOnExit);
+    },
   };
 }
 

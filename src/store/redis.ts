@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
 import { LsyncError, messageOf } from '../errors.js';
 import { withTimeout } from '../shared/timeout.js';
 
@@ -17,11 +18,19 @@ export function createRedis(url: string, options: ConnectOptions = {}): Redis {
     maxRetriesPerRequest: options.maxRetriesPerRequest === undefined ? 3 : options.maxRetriesPerRequest,
     enableOfflineQueue: options.enableOfflineQueue ?? true,
     connectionName: options.connectionName ?? 'lipsync-sync',
-    // Reconnect forever with a capped delay: Redis restarts must not kill the daemon.
-    retryStrategy: (times) => Math.min(times * 200, 5000),
+    retryStrategy: reconnectDelay,
     lazyConnect: true,
   };
   return new Redis(url, redisOptions);
+}
+
+/**
+ * Reconnect forever, quickly: Redis restarts must not kill the daemon, and polling should resume within a poll
+ * interval of Redis coming back. 500 ms caps it (a few attempts a second per connection while Redis is down;
+ * the outage itself is logged once, see runtime/outage.ts).
+ */
+export function reconnectDelay(times: number): number {
+  return Math.min(times * 100, 500);
 }
 
 /** Connects and pings once, turning "connection refused" into one clear line. */
@@ -54,6 +63,26 @@ export function isRedisUnavailable(err: unknown, redis: Redis): boolean {
   if (redis.status !== 'ready') return true;
   const e = err as { code?: unknown; name?: unknown } | null;
   return (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) || e?.name === 'MaxRetriesPerRequestError';
+}
+
+/**
+ * Whether an error is about the connection rather than the command (for choosing debug over error logs while an
+ * outage is already being told once): a socket error code, ioredis' retry exhaustion, or a closed connection.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
+  if (e?.name === 'MaxRetriesPerRequestError') return true;
+  return typeof e?.message === 'string' && /^(Connection is closed|Stream isn't writeable|Connection in subscriber mode)/.test(e.message);
+}
+
+/**
+ * Logs a failed Redis-backed operation: at debug when it failed only because the connection is down (the
+ * outage is told once, by runtime/outage-watch.ts), at error otherwise.
+ */
+export function logRedisFailure(logger: Logger, err: unknown, fields: Record<string, unknown>, message: string): void {
+  if (isConnectionError(err)) logger.debug({ ...fields, err }, message);
+  else logger.error({ ...fields, err }, message);
 }
 
 /** redis://user:password@host → redis://user:***@host, for messages and logs. */

@@ -1,6 +1,7 @@
 import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { isLsyncError } from '../errors.js';
+import { logRedisFailure } from '../store/redis.js';
 import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { chunk } from '../shared/chunk.js';
@@ -69,7 +70,7 @@ export class PollQueue {
     this.worker.on('failed', (job, err) => {
       options.logger.warn({ job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err }, 'poll job failed');
     });
-    this.worker.on('error', (err) => options.logger.error({ err }, 'poll worker error'));
+    this.worker.on('error', (err) => logRedisFailure(options.logger, err, {}, 'poll worker error'));
   }
 
   /** Idempotent: every replica upserts the same scheduler id, so there is one tick per interval. */

@@ -6,6 +6,7 @@
  * disabled) completes the job normally through the FIFO's finish step; nothing depends on a `failed` handler,
  * which would not run if the process died.
  */
+import { logRedisFailure } from '../store/redis.js';
 import { DelayedError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { DEFAULTS } from '../config/schema.js';
@@ -112,7 +113,7 @@ export class DeliveryWorkers {
           backoffStrategy: (attemptsMade, _type, err) => policy.delayMs(endpoint.name, attemptsMade, err instanceof DeliveryRetryError ? err.retryAfterMs : null),
         },
       });
-      worker.on('error', (err) => logger.error({ err, endpoint: endpoint.name }, 'webhook worker error'));
+      worker.on('error', (err) => logRedisFailure(logger, err, { endpoint: endpoint.name }, 'webhook worker error'));
       workers.set(endpoint.name, worker);
     }
     this.workers = workers;
@@ -124,7 +125,7 @@ export class DeliveryWorkers {
     const sweep = (): void => {
       this.#sweeping = this.sweepFailed()
         .then(() => undefined)
-        .catch((err: unknown) => this.#options.logger.error({ err }, 'sweeping failed webhook jobs failed'));
+        .catch((err: unknown) => logRedisFailure(this.#options.logger, err, {}, 'sweeping failed webhook jobs failed'));
     };
     sweep();
     this.#sweepTimer = setInterval(sweep, interval);

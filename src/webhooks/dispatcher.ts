@@ -2,6 +2,7 @@
  * The events stream's consumer: turns stream entries into per-endpoint FIFO hand-offs, in stream order per
  * lipsync across replicas, acknowledging an entry only once it is handed off (see the class comment).
  */
+import { logRedisFailure } from '../store/redis.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -90,6 +91,8 @@ export class Dispatcher {
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     // A blocked XREADGROUP holds its connection; commands and Lua must not queue behind it.
     this.#blocking = options.redis.duplicate({ connectionName: 'lipsync-sync-dispatch', lazyConnect: true });
+    // Every connection needs a listener, or ioredis prints "Unhandled error event" stacks outside the logs.
+    this.#blocking.on('error', (err: Error) => options.logger.debug({ err }, 'dispatcher redis connection error'));
   }
 
   start(): void {
@@ -198,7 +201,7 @@ export class Dispatcher {
           try {
             await step.run();
           } catch (err) {
-            logger.error({ streamId: step.streamId, err }, 'webhook hand-off failed; the entry stays pending and is retried');
+            logRedisFailure(logger, err, { streamId: step.streamId }, 'webhook hand-off failed; the entry stays pending and is retried');
             // The rest of this FIFO's chain waits too: a later event of the lipsync must not overtake this one.
             for (const later of chain.slice(index)) failed.add(later.streamId);
             return;
@@ -258,7 +261,7 @@ export class Dispatcher {
         if (this.#stopping) break;
         // The stream (and with it the group) was deleted: recreate both on the next round.
         if (err instanceof Error && err.message.startsWith('NOGROUP')) this.#groupReady = false;
-        logger.error({ err }, 'webhook dispatcher error; retrying');
+        logRedisFailure(logger, err, {}, 'webhook dispatcher error; retrying');
         this.#retryOwnPending = true;
         await sleep(DISPATCHER_DEFAULTS.errorPauseMs);
       }
