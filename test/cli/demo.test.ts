@@ -30,7 +30,8 @@ function redisChildOf(pid: number): number | undefined {
   return childrenOf(pid).find((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('redis-server'));
 }
 
-const env = async (): Promise<Record<string, string>> => ({ LOG_PRETTY: '0', PORT: String(await freePort()) });
+// info level: the live view otherwise replaces the log lines this test reads.
+const env = async (): Promise<Record<string, string>> => ({ LOG_PRETTY: '0', LOG_LEVEL: 'info', PORT: String(await freePort()) });
 
 describe('demo and its private redis-server', () => {
   it('stops its redis-server and says so when SIGTERM reaches the demo process alone', async () => {
