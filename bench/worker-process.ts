@@ -66,8 +66,11 @@ export class WorkerProcess {
     });
   }
 
-  /** Starts `run` with `config` written to a temp file; `nodeArgs` go before the script (e.g. --heapsnapshot-signal). */
-  static start(name: string, config: ConfigInput, nodeArgs: readonly string[] = []): WorkerProcess {
+  /**
+   * Starts `run` with `config` written to a temp file; `nodeArgs` go before the script (default: the
+   * space-separated BENCH_WORKER_NODE_ARGS, e.g. `--heapsnapshot-signal=SIGUSR2 --max-semi-space-size=4`).
+   */
+  static start(name: string, config: ConfigInput, nodeArgs: readonly string[] = (process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')): WorkerProcess {
     ensureBuilt();
     const dir = mkdtempSync(join(tmpdir(), 'lsync-bench-'));
     const file = join(dir, 'config.json');
