@@ -48,9 +48,9 @@ describe('dueHorizon and batchBudget', () => {
     expect(dueHorizon(50_000, 15_000)).toBe(57_500);
   });
 
-  it('plans for 80% of what the rate limit allows in one interval, at least one request', () => {
-    expect(batchBudget(5, 15_000)).toBe(60);
-    expect(batchBudget(5, 2000)).toBe(8);
+  it('plans for 80% of what the rate limit allows in one interval less the tick, at least one request', () => {
+    expect(batchBudget(5, 15_000)).toBe(59);
+    expect(batchBudget(5, 2000)).toBe(7);
     expect(batchBudget(0.1, 1000)).toBe(1);
   });
 });
