@@ -7,9 +7,16 @@ export type CycleStart =
   | { kind: 'busy'; outstanding: number; cycleId: string }
   | { kind: 'started'; cycleId: string; batchCount: number };
 
-/** Batch job ids derive from the tick, so a retried tick re-adds the same ids and BullMQ ignores them. startCycle.lua builds the same ids. */
+/**
+ * Batch job ids derive from the tick, so a retried tick re-adds the same ids and BullMQ ignores them. This is the
+ * one place that spells them: startCycle.lua is given the prefix and appends the index.
+ */
+function batchJobPrefix(cycleId: string): string {
+  return `${cycleId}-b`;
+}
+
 export function batchJobId(cycleId: string, index: number): string {
-  return `${cycleId}-b${index}`;
+  return `${batchJobPrefix(cycleId)}${index}`;
 }
 
 /**
@@ -46,7 +53,7 @@ export interface DueSelection {
  */
 export async function startCycle(redis: Redis, keys: Keys, options: { tickId: string; tickJobId: string; batchSize: number; now: number; deadCycleId?: string; due?: DueSelection }): Promise<CycleStart> {
   const due = options.due === undefined ? [] : [options.due.horizonMs, options.due.maxBatches];
-  const [kind, count, cycleId] = (await runScript(redis, 'startCycle', [keys.pending, keys.cycleBatches, keys.meta, keys.due], [options.tickId, options.now, options.batchSize, options.tickJobId, options.deadCycleId ?? '', ...due])) as [string, number?, string?];
+  const [kind, count, cycleId] = (await runScript(redis, 'startCycle', [keys.pending, keys.cycleBatches, keys.meta, keys.due], [options.tickId, options.now, options.batchSize, options.tickJobId, options.deadCycleId ?? '', batchJobPrefix(options.tickId), ...due])) as [string, number?, string?];
   if (kind === 'busy') return { kind: 'busy', outstanding: count ?? 0, cycleId: cycleId ?? '' };
   if (kind === 'idle') {
     // Nothing to poll is healthy: readiness and the stalled-poll alert must not fire on an idle daemon.

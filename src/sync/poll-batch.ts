@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { CreatifyClient } from '../creatify/client.js';
 import { applyBatch, readStates, type ApplyOp, type StoredState } from '../store/apply.js';
 import { STATE_FIELDS, type Keys } from '../store/keys.js';
+import { recordRecentTransitions } from '../store/recent.js';
 import { markPollSucceeded } from './cycle.js';
 import type { SyncObserver } from './observer.js';
 import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
@@ -68,7 +69,10 @@ export async function pollBatch(ids: readonly string[], deps: PollBatchDeps, cyc
   // Only what was actually applied is reported: a conflicting op was applied by another replica, which reports it.
   const applied = plan.ops.filter((_, i) => result.outcomes[i] === 'applied');
   const appliedIds = new Set(applied.map((op) => op.id));
-  observer.transitions(plan.transitions.filter((t) => appliedIds.has(t.id)));
+  const transitions = plan.transitions.filter((t) => appliedIds.has(t.id));
+  observer.transitions(transitions);
+  const reasons = new Map(applied.map((op) => [op.id, op.events[0]?.data.current.failed_reason ?? null]));
+  await recordRecentTransitions(redis, keys, transitions.map((t) => ({ ...t, failedReason: reasons.get(t.id) ?? null, at: now.getTime() })));
   observer.eventsEmitted(applied.flatMap((op) => op.events.map((e) => e.type)));
   observer.failures(applied.flatMap((op) => op.events.filter((e) => e.type === 'lipsync.failed').map((e) => e.data.current.failed_reason)));
   observer.answerOddities({

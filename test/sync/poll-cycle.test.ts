@@ -4,6 +4,7 @@ import { CreatifyClient } from '../../src/creatify/client.js';
 import type { ChangeEvent } from '../../src/events/types.js';
 import { CreatifySimulator } from '../../src/simulator/server.js';
 import { keysFor } from '../../src/store/keys.js';
+import { recentTransitions } from '../../src/store/recent.js';
 import { TrackingStore } from '../../src/store/tracking.js';
 import { NOOP_OBSERVER, type PollOutcome, type SyncObserver } from '../../src/sync/observer.js';
 import { pollBatch, type PollBatchDeps } from '../../src/sync/poll-batch.js';
@@ -171,6 +172,8 @@ describe('poll cycle (real Redis + simulator)', () => {
     }
     const changes = (await events()).filter((e) => e.type === 'lipsync.status_changed');
     expect(changes.map((e) => [e.data.current.status, e.data.sequence])).toEqual([['in_queue', 2], ['running', 3]]);
+    // The status page's recent list has each applied transition, newest first.
+    expect((await recentTransitions(redis, keys)).filter((t) => t.id === id).map((t) => [t.from, t.to])).toEqual([['in_queue', 'running'], ['running', 'in_queue'], ['none', 'running']]);
     const all = await events();
     expect(new Set(all.map((e) => e.id)).size).toBe(all.length);
   });

@@ -3,7 +3,8 @@
      Input:  KEYS[1] pending (zset)   KEYS[2] cycle batches (set)   KEYS[3] meta (hash)   KEYS[4] due (zset, cadence)
              ARGV[1] tick id   ARGV[2] now (ms)   ARGV[3] batch size   ARGV[4] tick job id
              ARGV[5] id of a cycle the caller found dead (its batch jobs hold no lock and wait nowhere), or ''
-             ARGV[6] cadence only: due horizon (ms)   ARGV[7] cadence only: most batches this cycle may hold
+             ARGV[6] batch job id prefix: batch i is ARGV[6] .. i (the format is batchJobId's, in cycle.ts)
+             ARGV[7] cadence only: due horizon (ms)   ARGV[8] cadence only: most batches this cycle may hold
      Output: {'busy', outstanding, current cycle id} | {'idle'} | {'started', batch count}
      The same tick id again (a retried tick) gets {'started', its batch count} without resetting anything. A
      cycle with batches outstanding is replaced only when the caller proved exactly that cycle dead (ARGV[5]):
@@ -15,8 +16,8 @@ if current[1] == tick then return {'started', tonumber(current[2] or '0')} end
 local outstanding = redis.call('SCARD', KEYS[2])
 if outstanding > 0 and (dead == '' or dead ~= current[1]) then return {'busy', outstanding, current[1] or ''} end
 local total
-if ARGV[6] then
-  total = math.min(redis.call('ZCOUNT', KEYS[4], '-inf', ARGV[6]), tonumber(ARGV[7]) * size)
+if ARGV[7] then
+  total = math.min(redis.call('ZCOUNT', KEYS[4], '-inf', ARGV[7]), tonumber(ARGV[8]) * size)
 else
   total = redis.call('ZCARD', KEYS[1])
 end
@@ -28,7 +29,7 @@ local count = math.ceil(total / size)
 redis.call('DEL', KEYS[2])
 local ids = {}
 for i = 0, count - 1 do
-  ids[#ids + 1] = tick .. '-b' .. i
+  ids[#ids + 1] = ARGV[6] .. i
   if #ids == 1000 or i == count - 1 then
     redis.call('SADD', KEYS[2], unpack(ids))
     ids = {}
