@@ -25,4 +25,7 @@ EXPOSE 9464
 # Node's own fetch: the slim image has no curl or wget.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 9464) + '/healthz', { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/cli/main.js", "run"]
+# V8 heap flags: without them V8 lets garbage from answers and event bodies pile up to ~100 MB of old space
+# before collecting (retained heap under load is ~30 MB); with them peak RSS stays near 120-140 MB
+# (npm run bench sections 10-11, README "Tests and benchmark").
+CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=128", "dist/cli/main.js", "run"]

@@ -17,7 +17,7 @@ import { BenchReceiver } from './receiver.js';
 import { record } from './results.js';
 import { BenchSimulator } from './simulator.js';
 import { fmt, line, note, section, sleep, waitFor } from './stats.js';
-import { stopAllWorkers, WorkerProcess, type CycleLine } from './worker-process.js';
+import { stopAllWorkers, WORKER_NODE_ARGS, WorkerProcess, type CycleLine } from './worker-process.js';
 import { Redis as IORedis } from 'ioredis';
 
 const MOVING_IDS = 1_000;
@@ -75,6 +75,8 @@ export async function benchWorkerMoving(): Promise<void> {
   section(`10. worker peak RSS, ${fmt(MOVING_IDS)} lipsyncs moving every second, 1 s poll interval (built CLI worker, VmHWM)`);
   const redis = await startPrivateRedis();
   const admin = new IORedis(redis.url, { maxRetriesPerRequest: null });
+  line('worker started as', `node ${WORKER_NODE_ARGS.join(' ')} dist/cli/main.js run`.replace(/ {2,}/g, ' '), 'the image\'s V8 heap flags unless BENCH_WORKER_NODE_ARGS says otherwise');
+  record('worker_node_args', WORKER_NODE_ARGS.join(' '));
   const simulator = await BenchSimulator.start(9);
   const receiver = await BenchReceiver.start({ secret: SECRET, parseBodies: false, verifyEvery: 97, keepRecords: false });
   try {
@@ -198,6 +200,7 @@ async function scaleRun(f: ScaleFixture, replicas: number, measured: number) {
 
 export async function benchWorkerScale(): Promise<void> {
   section(`11. one worker, ${fmt(SCALE_IDS)} tracked ids, ${SCALE_RATE} req/s allowed: peak RSS, cycle time, Redis commands per unchanged id`);
+  record('worker_node_args', WORKER_NODE_ARGS.join(' '));
   const f = await scaleFixture();
   const fresh = !f.warmed;
   const run = await scaleRun(f, 1, 2);

@@ -13,6 +13,14 @@ import type { ConfigInput } from '../src/config/schema.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = join(ROOT, 'dist/cli/main.js');
 const running = new Set<WorkerProcess>();
+
+/**
+ * The V8 heap flags the container image runs the worker with (Dockerfile CMD): a 4 MB semi-space and a 128 MB
+ * old space make V8 collect before its heap balloons with short-lived answers and event bodies (the retained
+ * heap under load is ~30 MB). BENCH_WORKER_NODE_ARGS replaces them (space-separated; empty for plain `node`),
+ * e.g. `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=/tmp` to look inside.
+ */
+export const WORKER_NODE_ARGS: readonly string[] = (process.env['BENCH_WORKER_NODE_ARGS'] ?? '--max-semi-space-size=4 --max-old-space-size=128').split(' ').filter((a) => a !== '');
 let built = false;
 
 /** Builds dist/ once per bench run, so the worker measured is the code in this tree. */
@@ -66,11 +74,8 @@ export class WorkerProcess {
     });
   }
 
-  /**
-   * Starts `run` with `config` written to a temp file; `nodeArgs` go before the script (default: the
-   * space-separated BENCH_WORKER_NODE_ARGS, e.g. `--heapsnapshot-signal=SIGUSR2 --max-semi-space-size=4`).
-   */
-  static start(name: string, config: ConfigInput, nodeArgs: readonly string[] = (process.env['BENCH_WORKER_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '')): WorkerProcess {
+  /** Starts `run` with `config` written to a temp file; `nodeArgs` go before the script. */
+  static start(name: string, config: ConfigInput, nodeArgs: readonly string[] = WORKER_NODE_ARGS): WorkerProcess {
     ensureBuilt();
     const dir = mkdtempSync(join(tmpdir(), 'lsync-bench-'));
     const file = join(dir, 'config.json');
