@@ -188,7 +188,7 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
       tokens: { api: config.http.apiToken, read: config.http.readToken },
       logger,
       metrics: () => metricsText(metrics.registry),
-      readiness: readinessOf({ redis, keys, store, pollQueue: poll.queue, eviction, epoch, intervalMs: config.poll.intervalMs, startedAt }),
+      readiness: readinessOf({ redis, keys, store, pollQueue: poll.queue, eviction, epoch, intervalMs: config.poll.intervalMs, startedAt, redisOutage: () => redisWatch.outage() }),
       replayDeadLetters: (endpoint) => webhooks.deadLetters.replay(endpoint),
     });
     http = server;

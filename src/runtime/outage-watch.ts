@@ -15,6 +15,11 @@ export interface OutageWatch {
   stop(): void;
 }
 
+export interface RedisWatch extends OutageWatch {
+  /** While an outage is open: a one-line description with its age; null while Redis is reachable. */
+  outage(): string | null;
+}
+
 interface Story {
   what: string;
   /** What the outage pauses, for the first line. */
@@ -45,7 +50,7 @@ function remindEvery(outage: Outage, story: Story): NodeJS.Timeout {
 }
 
 /** Watches the daemon's main Redis connection. `url` must already be redacted. */
-export function watchRedis(redis: Redis, options: { url: string; logger: Logger; setUp: (up: boolean) => void }): OutageWatch {
+export function watchRedis(redis: Redis, options: { url: string; logger: Logger; setUp: (up: boolean) => void }): RedisWatch {
   const outage = new Outage();
   const story: Story = { what: 'Redis', paused: 'polling, webhook hand-off and delivery', context: { redis: options.url }, logger: options.logger, setUp: options.setUp };
   let stopped = false;
@@ -62,6 +67,10 @@ export function watchRedis(redis: Redis, options: { url: string; logger: Logger;
   options.setUp(redis.status === 'ready');
   const timer = remindEvery(outage, story);
   return {
+    outage() {
+      const open = outage.current(Date.now());
+      return open === null ? null : `unreachable at ${options.url} for ${Math.round(open.ageMs / 1000)} s (${open.reason})`;
+    },
     stop() {
       stopped = true;
       clearInterval(timer);

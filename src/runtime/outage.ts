@@ -17,6 +17,11 @@ export class Outage {
     return this.#since !== null;
   }
 
+  /** The open outage's last reason and age, or null while up (readiness answers from it without waiting). */
+  current(now: number): { reason: string; ageMs: number } | null {
+    return this.#since === null ? null : { reason: this.#reason, ageMs: now - this.#since };
+  }
+
   /** A failure; a notice only when it opens the outage. */
   fail(reason: string, now: number): OutageNotice | null {
     this.#reason = reason;

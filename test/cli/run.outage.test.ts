@@ -110,7 +110,7 @@ describe('run across a Redis outage', () => {
     const health = await timed(`${api}/healthz`);
     expect(ready).toMatchObject({ status: 503 });
     expect(ready.body).toMatch(/redis/);
-    expect(ready.ms).toBeLessThan(1500);
+    expect(ready.ms).toBeLessThan(1000); // answered from the known outage, not after a PING timeout
     expect(health).toMatchObject({ status: 200 });
     expect(health.ms).toBeLessThan(1000);
     // A few seconds of outage: reconnect attempts go on, the log stays quiet.

@@ -22,4 +22,14 @@ describe('Outage', () => {
     outage.recover(5);
     expect(outage.fail('b', 100)).toEqual({ kind: 'down', reason: 'b' });
   });
+
+  it('describes the open outage (last reason, age) for readiness, and nothing while up', () => {
+    const outage = new Outage();
+    expect(outage.current(0)).toBeNull();
+    outage.fail('ECONNREFUSED', 1000);
+    outage.fail('connection closed', 2000);
+    expect(outage.current(5000)).toEqual({ reason: 'connection closed', ageMs: 4000 });
+    outage.recover(6000);
+    expect(outage.current(7000)).toBeNull();
+  });
 });
