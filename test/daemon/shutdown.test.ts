@@ -1,12 +1,15 @@
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { startDaemon } from '../../src/daemon.js';
 import { CreatifySimulator } from '../../src/simulator/server.js';
 import { uuid } from '../helpers/lipsync.js';
+import { freePort, startPrivateRedis } from '../../src/runtime/private-redis.js';
 import { keysFor } from '../../src/store/keys.js';
+import { createRedis } from '../../src/store/redis.js';
 import { TrackingStore } from '../../src/store/tracking.js';
 import { cleanupPrefix, newRedis, REDIS_URL, uniquePrefix, waitUntil } from '../helpers/redis.js';
-import { testConfig } from './helpers.js';
+import { silentLogger, testConfig } from './helpers.js';
 
 const prefix = uniquePrefix('shutdown');
 const sim = new CreatifySimulator({ latencyMs: 800 });
@@ -48,5 +51,29 @@ describe('graceful stop and cycle logging', () => {
     // Never one line per id at info level.
     const text = JSON.stringify(lines);
     for (const id of ids) expect(text).not.toContain(id);
+  });
+});
+
+describe('a start that fails after the HTTP server is up', () => {
+  it('closes the server and every Redis connection it had opened before rejecting', async () => {
+    // A Redis of its own: CLIENT LIST then shows only this test's connections.
+    const own = await startPrivateRedis();
+    const keys = keysFor('failed-start');
+    const redis = createRedis(own.url);
+    try {
+      // A poll-queue key of the wrong type: the scheduler upsert, which runs after listen(), fails with WRONGTYPE.
+      await redis.set(`${keys.bullPrefix}:${keys.pollQueue}:repeat`, 'not a sorted set');
+      const port = await freePort();
+      await expect(startDaemon(testConfig(own.url, 'failed-start', { http: { port, host: '127.0.0.1' } }), silentLogger, { creatifyBaseUrl: 'http://127.0.0.1:9' })).rejects.toThrow(/WRONGTYPE/);
+      // The port is free again: the server was closed, not left listening.
+      const probe = createServer();
+      await new Promise<void>((resolve, reject) => probe.once('error', reject).listen(port, '127.0.0.1', () => resolve()));
+      await new Promise<void>((resolve) => probe.close(() => resolve()));
+      // Every connection the daemon (and BullMQ for it) opened is gone: only this test's own remains.
+      await waitUntil(async () => String(await redis.client('LIST')).trim().split('\n').length === 1, 'the daemon\'s Redis connections to close');
+    } finally {
+      redis.disconnect();
+      await own.stop();
+    }
   });
 });
