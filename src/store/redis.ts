@@ -73,7 +73,9 @@ export function isConnectionError(err: unknown): boolean {
   const e = err as { code?: unknown; name?: unknown; message?: unknown } | null;
   if (typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
   if (e?.name === 'MaxRetriesPerRequestError') return true;
-  return typeof e?.message === 'string' && /^(Connection is closed|Stream isn't writeable|Connection in subscriber mode)/.test(e.message);
+  // LOADING: a restarted Redis answers this while it reads its AOF/RDB back; READONLY and MASTERDOWN come
+  // during a failover. All are still the outage, not a command's fault.
+  return typeof e?.message === 'string' && /^(Connection is closed|Stream isn't writeable|Connection in subscriber mode|LOADING|READONLY|MASTERDOWN)/.test(e.message);
 }
 
 /**
