@@ -113,7 +113,9 @@ export class PollQueue {
         logger.info({ outstanding: start.outstanding }, 'previous poll cycle still running; tick skipped');
         return start;
       }
-      logger.warn({ cycle: start.cycleId, outstanding: start.outstanding }, 'previous poll cycle abandoned (none of its jobs holds a lock or waits: its replica died); starting a new one');
+      // Its last batch may simply have finished since the claim said busy: only a cycle with batches left is dead.
+      const left = await deps.redis.scard(keys.cycleBatches);
+      if (left > 0) logger.warn({ cycle: start.cycleId, outstanding: left }, 'previous poll cycle abandoned (none of its jobs holds a lock or waits: its replica died); starting a new one');
       start = await startCycle(deps.redis, keys, { ...tick, deadCycleId: start.cycleId });
       if (start.kind === 'busy') return start;
     }
