@@ -23,6 +23,8 @@ const receiver = new WebhookReceiver();
 const children: ChildProcess[] = [];
 let redis: PrivateRedis | null = null;
 let redisPort = 0;
+let creatifyUrl = '';
+let hookUrl = '';
 
 async function startRedis(): Promise<void> {
   // AOF in our own dir: a restart keeps tracked ids, states and queued work, as a real Redis with persistence would.
@@ -34,7 +36,7 @@ async function stopRedis(): Promise<void> {
   redis = null;
 }
 
-function worker(name: string, creatifyUrl: string, hookUrl: string, apiPort: number): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+function worker(name: string, apiPort: number, graceMs = GRACE_MS): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify({
     creatify: { baseUrl: creatifyUrl, apiId: 'id', apiKey: 'key', maxRequestsPerSecond: 50, retries: 0 },
@@ -42,7 +44,7 @@ function worker(name: string, creatifyUrl: string, hookUrl: string, apiPort: num
     poll: { intervalMs: 300 },
     webhooks: [{ name: 'hook', url: hookUrl, secret: SECRET, retryScheduleSeconds: [0.2, 0.5, 1, 1, 1, 1, 1, 1] }],
     http: { port: apiPort, host: '127.0.0.1' },
-    shutdown: { graceMs: GRACE_MS },
+    shutdown: { graceMs },
     log: { level: 'info' },
   }));
   const started = startCli(['run', '--config', file], {});
@@ -76,7 +78,7 @@ function delivered(): ChangeEvent[] {
 
 beforeAll(async () => {
   redisPort = await freePort();
-  await startRedis();
+  [creatifyUrl, hookUrl] = await Promise.all([sim.start(), receiver.start(), startRedis()]);
 });
 
 afterAll(async () => {
@@ -88,10 +90,10 @@ afterAll(async () => {
 
 describe('run across a Redis outage', () => {
   it('tells the outage as one story in JSON lines, answers health checks within 1 s, stops within the grace, and loses no event', async () => {
-    const [creatifyUrl, hookUrl, apiPort] = await Promise.all([sim.start(), receiver.start(), freePort()]);
+    const apiPort = await freePort();
     const ids = Array.from({ length: 10 }, (_, i) => uuid(91_000 + i));
     ids.forEach((id) => sim.set(id, { status: 'running', progress: '0.5' }));
-    const first = worker('first', creatifyUrl, hookUrl, apiPort);
+    const first = worker('first', apiPort);
     await waitUntil(() => first.output().includes('lipsync-sync running'), 'the worker to start', 15_000);
     const api = `http://127.0.0.1:${apiPort}`;
     const tracked = await fetch(`${api}/v1/lipsyncs`, { method: 'POST' });
@@ -136,7 +138,7 @@ describe('run across a Redis outage', () => {
     if (code === 1) expect(final.some((l) => Array.isArray(l['abandoned']))).toBe(true);
 
     await startRedis();
-    const second = worker('second', creatifyUrl, hookUrl, await freePort());
+    const second = worker('second', await freePort());
     await waitUntil(() => ids.every((id) => delivered().some((e) => e.type === 'lipsync.completed' && e.data.lipsync_id === id)), 'every completion after the restart (a delivery abandoned at the forced stop is retried once its 30 s BullMQ lock lapses)', 90_000);
     for (const id of ids) {
       const sequences = delivered().filter((e) => e.data.lipsync_id === id).map((e) => e.data.sequence);
@@ -147,4 +149,22 @@ describe('run across a Redis outage', () => {
     expect(() => lines(second.output())).not.toThrow();
     expect(readFileSync(join(dir, 'first.json'), 'utf8')).toContain('graceMs');
   }, 150_000);
+
+  it('exits at once on a second signal while the first stop waits out its grace for Redis', async () => {
+    const patient = worker('patient', await freePort(), 60_000);
+    await waitUntil(() => patient.output().includes('lipsync-sync running'), 'the worker to start', 15_000);
+    await stopRedis();
+    try {
+      await waitUntil(() => patient.output().includes('Redis unreachable'), 'the outage line', 10_000);
+      patient.child.kill('SIGTERM');
+      await waitUntil(() => patient.output().includes('shutting down'), 'the first stop to begin', 10_000);
+      const second = Date.now();
+      patient.child.kill('SIGINT');
+      expect(await patient.exited).toBe(1);
+      expect(Date.now() - second).toBeLessThan(5000); // not the 60 s grace
+      expect(lines(patient.output()).some((l) => l['msg'] === 'second signal: exiting now')).toBe(true);
+    } finally {
+      await startRedis();
+    }
+  }, 60_000);
 });
