@@ -26,6 +26,13 @@ function alive(pid: number): boolean {
   }
 }
 
+/** A failed assertion SIGKILLs the demo, which cannot clean up then: end its redis-server too, leave no orphan. */
+function killAll(demo: { child: { pid?: number | undefined; kill(signal: NodeJS.Signals): boolean } }, redisPid: number | undefined): void {
+  const child = redisPid ?? (demo.child.pid !== undefined && alive(demo.child.pid) ? redisChildOf(demo.child.pid) : undefined);
+  demo.child.kill('SIGKILL');
+  if (child !== undefined && alive(child)) process.kill(child, 'SIGKILL');
+}
+
 function redisChildOf(pid: number): number | undefined {
   return childrenOf(pid).find((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('redis-server'));
 }
@@ -38,16 +45,17 @@ describe('demo and its private redis-server', () => {
     const demo = startCli(['demo', '--count', '3'], await env());
     const pid = demo.child.pid ?? 0;
     const exited = new Promise<number | null>((resolve) => demo.child.once('exit', (code) => resolve(code)));
+    let redisPid: number | undefined;
     try {
       await waitUntil(() => demo.output().includes('demo running'), 'the demo to run', 20_000);
-      const redisPid = redisChildOf(pid);
+      redisPid = redisChildOf(pid);
       expect(redisPid).toBeDefined();
       process.kill(pid, 'SIGTERM');
       expect(await exited).toBe(0);
       expect(demo.output()).toMatch(/signal received; stopping/);
       await waitUntil(() => !alive(redisPid ?? 0), 'the private redis-server to end', 5000);
     } finally {
-      demo.child.kill('SIGKILL');
+      killAll(demo, redisPid);
     }
   }, 40_000);
 
@@ -55,12 +63,13 @@ describe('demo and its private redis-server', () => {
     const demo = startCli(['demo', '--count', '3', '--duration', '2'], await env());
     const pid = demo.child.pid ?? 0;
     const exited = new Promise<number | null>((resolve) => demo.child.once('exit', (code) => resolve(code)));
+    let redisPid: number | undefined;
     try {
-      const redisPid = await waitUntil(() => redisChildOf(pid), 'the private redis-server to start', 20_000);
+      redisPid = await waitUntil(() => redisChildOf(pid), 'the private redis-server to start', 20_000);
       expect(await exited).toBe(0);
-      await waitUntil(() => !alive(redisPid), 'the private redis-server to end', 5000);
+      await waitUntil(() => !alive(redisPid ?? 0), 'the private redis-server to end', 5000);
     } finally {
-      demo.child.kill('SIGKILL');
+      killAll(demo, redisPid);
     }
   }, 40_000);
 });
