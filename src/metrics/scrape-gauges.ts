@@ -74,6 +74,24 @@ export function createScrapeGauges(options: ScrapeGaugeOptions) {
     });
   }
 
+  /** A gauge by webhook endpoint; `zeroFill` reports 0 for each configured endpoint the snapshot leaves out. */
+  function endpointGauge(suffix: string, help: string, read: (snapshot: MetricsSnapshot) => Record<string, number> | undefined, zeroFill: boolean): Gauge<'endpoint'> {
+    return new Gauge({
+      name: name(suffix),
+      help,
+      labelNames: ['endpoint'] as const,
+      registers,
+      async collect() {
+        const snapshot = await readSnapshot();
+        this.reset();
+        const values = snapshot === null ? undefined : read(snapshot);
+        if (values === undefined) return;
+        if (zeroFill) for (const endpoint of webhookEndpoints) this.set({ endpoint }, 0);
+        for (const [endpoint, value] of Object.entries(values)) this.set({ endpoint }, value);
+      },
+    });
+  }
+
   const snapshotErrors = new Counter({
     name: name('snapshot_errors_total'),
     help: 'Scrapes whose Redis snapshot failed or timed out; the snapshot gauges were left out of those scrapes.',
@@ -92,57 +110,13 @@ export function createScrapeGauges(options: ScrapeGaugeOptions) {
     /** `stalled_lipsyncs{status}`: pending lipsyncs reported `lipsync.stalled` and not moved since. */
     stalledLipsyncs: statusGauge('stalled_lipsyncs', 'Pending lipsyncs that have not moved for longer than poll.stalledAfterSeconds allows for their status (from Redis at scrape time).', (s) => s.stalledByStatus),
     /** `webhook_dead_letters{endpoint}`: 0 for every configured endpoint. */
-    webhookDeadLetters: new Gauge({
-      name: name('webhook_dead_letters'),
-      help: 'Dead-lettered webhook deliveries waiting for replay, by endpoint (from Redis at scrape time).',
-      labelNames: ['endpoint'] as const,
-      registers,
-      async collect() {
-        const snapshot = await readSnapshot();
-        this.reset();
-        if (!snapshot) return;
-        for (const endpoint of webhookEndpoints) this.set({ endpoint }, 0);
-        for (const [endpoint, count] of Object.entries(snapshot.deadLettersByEndpoint)) this.set({ endpoint }, count);
-      },
-    }),
+    webhookDeadLetters: endpointGauge('webhook_dead_letters', 'Dead-lettered webhook deliveries waiting for replay, by endpoint (from Redis at scrape time).', (s) => s.deadLettersByEndpoint, true),
     /** `webhook_endpoint_state{endpoint}`: 0 closed, 1 half-open, 2 open; 0 for every configured endpoint. */
-    webhookEndpointState: new Gauge({
-      name: name('webhook_endpoint_state'),
-      help: 'Circuit-breaker state of each webhook endpoint, shared by replicas: 0 closed, 1 half-open, 2 open (from Redis at scrape time).',
-      labelNames: ['endpoint'] as const,
-      registers,
-      async collect() {
-        const snapshot = await readSnapshot();
-        this.reset();
-        if (!snapshot?.endpointStates) return;
-        for (const endpoint of webhookEndpoints) this.set({ endpoint }, 0);
-        for (const [endpoint, state] of Object.entries(snapshot.endpointStates)) this.set({ endpoint }, state);
-      },
-    }),
+    webhookEndpointState: endpointGauge('webhook_endpoint_state', 'Circuit-breaker state of each webhook endpoint, shared by replicas: 0 closed, 1 half-open, 2 open (from Redis at scrape time).', (s) => s.endpointStates, true),
     /** `webhook_handoff_markers{endpoint}`: idempotency markers alive now; each expires after a reclaim could need it. */
-    webhookHandoffMarkers: new Gauge({
-      name: name('webhook_handoff_markers'),
-      help: 'Webhook hand-off markers alive per endpoint (each lives as long as a reclaim can need it; from Redis at scrape time).',
-      labelNames: ['endpoint'] as const,
-      registers,
-      async collect() {
-        const snapshot = await readSnapshot();
-        this.reset();
-        for (const [endpoint, count] of Object.entries(snapshot?.handoffMarkers ?? {})) this.set({ endpoint }, count);
-      },
-    }),
+    webhookHandoffMarkers: endpointGauge('webhook_handoff_markers', 'Webhook hand-off markers alive per endpoint (each lives as long as a reclaim can need it; from Redis at scrape time).', (s) => s.handoffMarkers, false),
     /** `webhook_queued_deliveries{endpoint}`: deliveries waiting in the endpoint's per-lipsync FIFOs. */
-    webhookQueuedDeliveries: new Gauge({
-      name: name('webhook_queued_deliveries'),
-      help: 'Webhook deliveries waiting in each endpoint\'s per-lipsync FIFOs, the one in flight included (from Redis at scrape time).',
-      labelNames: ['endpoint'] as const,
-      registers,
-      async collect() {
-        const snapshot = await readSnapshot();
-        this.reset();
-        for (const [endpoint, count] of Object.entries(snapshot?.queuedDeliveries ?? {})) this.set({ endpoint }, count);
-      },
-    }),
+    webhookQueuedDeliveries: endpointGauge('webhook_queued_deliveries', "Webhook deliveries waiting in each endpoint's per-lipsync FIFOs, the one in flight included (from Redis at scrape time).", (s) => s.queuedDeliveries, false),
     /** `queue_jobs{queue,state}`: as BullMQ counts them (it reports every asked state, zeros included). */
     queueJobs: new Gauge({
       name: name('queue_jobs'),
