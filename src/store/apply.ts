@@ -123,7 +123,8 @@ function toState([status, progress, failedReason, rev, missed, label, epoch, seq
   };
 }
 
-function optionalNumber(value: string | null | undefined): number | null {
+/** A numeric hash field, or null when absent, empty or not a number. */
+export function optionalNumber(value: string | null | undefined): number | null {
   if (value === null || value === undefined || value === '') return null;
   const n = Number(value);
   return Number.isNaN(n) ? null : n;

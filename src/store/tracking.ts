@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { chunk } from '../shared/chunk.js';
 import { decodeOrigin, estimateCompletion, progressFraction } from '../shared/progress.js';
 import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
+import { optionalNumber } from './apply.js';
 import { STATE_FIELDS, type Keys } from './keys.js';
 import { runScript } from './scripts.js';
 
@@ -192,8 +193,8 @@ function toRecord(id: string, hash: Record<string, string>, pending: boolean, se
   // Unchanged answers only touch the batch's seen mark; the later of the two is the last sighting.
   const seenAt = seenMs !== null && (written === null || seenMs > Date.parse(written)) ? new Date(seenMs).toISOString() : written;
   const unreadableCycles = Number(hash[STATE_FIELDS.unreadable] ?? 0);
-  const changedAt = msField(hash[STATE_FIELDS.changedAt]);
-  const stalledSince = msField(hash[STATE_FIELDS.stalledSince]);
+  const changedAt = optionalNumber(hash[STATE_FIELDS.changedAt]);
+  const stalledSince = optionalNumber(hash[STATE_FIELDS.stalledSince]);
   const progress = hash[STATE_FIELDS.progress] || null;
   const running = normalizeStatus(hash[STATE_FIELDS.status]) === 'running';
   const eta = running && changedAt !== null ? estimateCompletion(decodeOrigin(hash[STATE_FIELDS.progressOrigin]), progressFraction(progress), changedAt) : null;
@@ -217,11 +218,6 @@ function toRecord(id: string, hash: Record<string, string>, pending: boolean, se
     events: Number(hash[STATE_FIELDS.events] ?? 0),
     lipsync: raw === undefined ? null : (JSON.parse(raw) as unknown),
   };
-}
-
-function msField(value: string | undefined): number | null {
-  const n = value === undefined || value === '' ? NaN : Number(value);
-  return Number.isNaN(n) ? null : n;
 }
 
 function numericHash(raw: Record<string, string>): Record<string, number> {
