@@ -32,11 +32,16 @@ const START_WINDOW_MS = 600_000;
 /** Round trip of one list request in the model; a cycle ends this long after its last request is sent. */
 const REQUEST_MS = 150;
 const HORIZON_MS = 1_500_000;
-const CADENCE = cadenceSchema.parse({
-  periodMs: { running: INTERVAL_MS, new: INTERVAL_MS, pending: 4 * INTERVAL_MS, in_queue: 4 * INTERVAL_MS, default: 2 * INTERVAL_MS },
-  idleAfterMs: 30_000,
-  maxPeriodMs: 60_000,
-});
+/** The benches' cadence: running and new ids every interval, waiting ones every 4, the rest every 2. */
+function cadenceConfig(intervalMs: number, idleAfterMs: number, maxPeriodMs: number) {
+  return cadenceSchema.parse({
+    periodMs: { running: intervalMs, new: intervalMs, pending: 4 * intervalMs, in_queue: 4 * intervalMs, default: 2 * intervalMs },
+    idleAfterMs,
+    maxPeriodMs,
+  });
+}
+
+const CADENCE = cadenceConfig(INTERVAL_MS, 30_000, 60_000);
 
 interface Tracked {
   id: string;
@@ -145,11 +150,7 @@ const REAL_INTERVAL_MS = 1000;
 /** The still ids are polled alone this long first, so the moving ones start against a settled schedule. */
 const REAL_WARMUP_MS = 8000;
 const REAL_RUN_MS = 20_000;
-const REAL_CADENCE = cadenceSchema.parse({
-  periodMs: { running: REAL_INTERVAL_MS, new: REAL_INTERVAL_MS, pending: 4 * REAL_INTERVAL_MS, in_queue: 4 * REAL_INTERVAL_MS, default: 2 * REAL_INTERVAL_MS },
-  idleAfterMs: 2000,
-  maxPeriodMs: 16_000,
-});
+const REAL_CADENCE = cadenceConfig(REAL_INTERVAL_MS, 2000, 16_000);
 
 /**
  * The smaller real case: a real PollQueue (BullMQ ticks, Redis limiter, Lua) against the HTTP simulator,
