@@ -20,18 +20,23 @@ import { metricsSyncObserver } from './metrics/sync-observer.js';
 import { Closers } from './runtime/closers.js';
 import { watchCreatify, watchRedis } from './runtime/outage-watch.js';
 import { readinessOf } from './runtime/readiness.js';
-import { keysFor, type Keys } from './store/keys.js';
-import { describeLoss, EpochWatch } from './store/epoch.js';
+import { keysFor } from './store/keys.js';
+import { ensureLayout } from './store/layout.js';
+import { storeOver, type LipsyncStore } from './store/partitioned-store.js';
+import { partitionKeys } from './store/partitions.js';
+import { describeLoss } from './store/epoch.js';
 import { checkEviction, SAFE_POLICY } from './store/eviction.js';
 import { connectRedis, createRedis, redactUrl, type Redis } from './store/redis.js';
-import { TrackingStore } from './store/tracking.js';
 import { stalledAfterMap } from './sync/poll-batch.js';
 import { cadenceFrom } from './sync/cadence.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './shared/status.js';
-import { PollQueue, SCHEDULER_ID } from './sync/poll-queue.js';
+import { SCHEDULER_ID } from './sync/poll-queue.js';
+import { RateGate, rateGateKey } from './sync/rate-gate.js';
+import { openPartition, type Partition } from './runtime/partition.js';
 import { packageVersion } from './version.js';
-import { createWebhookPipeline, type WebhookPipeline } from './webhooks/pipeline.js';
+import type { DeliveryObserver } from './webhooks/observer.js';
+import { webhookViewOver, type WebhookView } from './webhooks/partitioned.js';
 
 export interface DaemonOptions {
   /** Use this Creatify base URL instead of config (the CLI's simulator mode and the demo wire their own). */
@@ -45,11 +50,13 @@ export interface StopResult {
 
 export interface Daemon {
   config: Config;
-  keys: Keys;
-  store: TrackingStore;
+  /** One per `redis.partitions`: each partition's keys, store, poll queue and webhook pipeline. */
+  partitions: Partition[];
+  /** Tracking over every partition. */
+  store: LipsyncStore;
   metrics: Metrics;
-  poll: PollQueue;
-  webhooks: WebhookPipeline;
+  /** Webhook delivery over every partition (merged counts, dead letters, replay). */
+  webhooks: WebhookView;
   http: FastifyInstance | null;
   /** `http://host:port` of the HTTP server, when enabled. */
   httpUrl: string | null;
@@ -70,8 +77,8 @@ export async function startDaemon(config: Config, logger: Logger, options: Daemo
 }
 
 /** A Redis connection with an error listener from the first moment, and its closer. */
-function openRedis(url: string, name: string, closers: Closers, logger: Logger, blocking: boolean): Redis {
-  const redis = createRedis(url, { connectionName: name, ...(blocking ? { maxRetriesPerRequest: null } : {}) });
+function openRedis(url: string, name: string, closers: Closers, logger: Logger, blocking: boolean, cluster: boolean): Redis {
+  const redis = createRedis(url, { connectionName: name, cluster, ...(blocking ? { maxRetriesPerRequest: null } : {}) });
   // The outage is told once by watchRedis; individual reconnect errors only at debug.
   redis.on('error', (err: Error) => logger.debug({ err, connection: name }, 'redis connection error'));
   closers.push({ name: `redis connection ${name}`, close: () => redis.quit(), force: () => redis.disconnect() });
@@ -79,15 +86,17 @@ function openRedis(url: string, name: string, closers: Closers, logger: Logger, 
 }
 
 async function open(config: Config, logger: Logger, options: DaemonOptions, closers: Closers): Promise<Daemon> {
-  const redis = openRedis(config.redis.url, 'lipsync-sync', closers, logger, false);
+  const cluster = config.redis.cluster;
+  const redis = openRedis(config.redis.url, 'lipsync-sync', closers, logger, false, cluster);
   await connectRedis(redis, config.redis.url);
   const eviction = await checkEviction(redis, config.redis.allowEviction);
   if (eviction.policy !== SAFE_POLICY) logger.warn({ eviction: eviction.detail }, 'Redis may lose keys');
   // BullMQ needs its own connection with maxRetriesPerRequest null (blocking commands); it duplicates it too.
-  const bull = openRedis(config.redis.url, 'lipsync-sync-bull', closers, logger, true);
+  const bull = openRedis(config.redis.url, 'lipsync-sync-bull', closers, logger, true, cluster);
 
-  const keys = keysFor(config.redis.prefix);
-  const store = new TrackingStore(redis, keys, config.poll.terminalRetentionSeconds);
+  const count = config.redis.partitions;
+  const partitionKeyList = partitionKeys(config.redis.prefix, count, cluster);
+  await ensureLayout(redis, config.redis.prefix, count, keysFor(config.redis.prefix));
   const failureRules = config.failureClasses ?? DEFAULT_FAILURE_CLASSES;
   const startedAt = Date.now();
   const baseUrl = options.creatifyBaseUrl ?? config.creatify.baseUrl;
@@ -105,12 +114,6 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
   });
   const redisWatch = watchRedis(redis, { url: redactUrl(config.redis.url), logger, setUp: (up) => metrics.redisUp.set(up ? 1 : 0) });
   closers.push({ name: 'redis outage watch', close: async () => redisWatch.stop(), force: () => redisWatch.stop() });
-
-  const epoch = new EpochWatch(redis, keys, (loss) => {
-    metrics.redisDataLost.inc();
-    logger.error({ epochKey: keys.epoch, previousEpoch: loss.previous }, describeLoss(loss));
-  });
-  await epoch.check();
 
   const creatifyWatch = watchCreatify({ baseUrl, logger, setUp: (up) => metrics.creatifyUp.set(up ? 1 : 0) });
   const client = new CreatifyClient({
@@ -134,12 +137,10 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
   };
   closers.push({ name: 'creatify client', close: async () => closeClient(), force: closeClient });
 
-  const observer = metricsSyncObserver(metrics, failureRules);
   const pollDeps = {
     redis,
-    keys,
     client,
-    observer,
+    observer: metricsSyncObserver(metrics, failureRules),
     logger,
     terminalStatuses: terminalSet(config.poll.terminalStatuses),
     missingGraceCycles: config.poll.missingGraceCycles,
@@ -147,48 +148,62 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
     ...(config.poll.cadence === undefined ? {} : { cadence: cadenceFrom(config.poll.cadence, config.poll.intervalMs) }),
     retentionSeconds: config.poll.terminalRetentionSeconds,
   };
-  const poll = new PollQueue({
-    connection: bull,
-    keys,
-    store,
-    intervalMs: config.poll.intervalMs,
-    batchSize: config.poll.batchSize,
-    concurrency: config.poll.concurrency,
-    maxRequestsPerSecond: config.creatify.maxRequestsPerSecond,
-    deps: pollDeps,
-    logger,
-    extraHandlers: { discover: async (_job: Job) => discoverOnce({ client, store, terminalStatuses: pollDeps.terminalStatuses, maxRemembered: config.poll.discoverMaxRemembered, logger }) },
-  });
-  // The grace is enforced by the closer stack; poll.close's own timeout only has to be no shorter.
-  closers.push({ name: 'poll worker', close: () => poll.close(config.shutdown.graceMs), force: () => void poll.worker.close(true).catch(() => undefined) });
-  const webhooks = createWebhookPipeline({
-    redis,
-    connection: bull,
-    keys,
-    endpoints: config.webhooks,
-    delivery: config.delivery,
-    logger,
-    observer: {
-      attempt: (endpoint, outcome, seconds) => {
-        metrics.webhookDeliveries.inc({ endpoint, outcome });
-        // 0 s means no request was made (endpoint disabled): nothing to time.
-        if (seconds > 0) metrics.webhookDeliveryDuration.observe({ endpoint }, seconds);
-      },
-      deadLettersDropped: (endpoint, count) => metrics.webhookDeadLettersDropped.inc({ endpoint }, count),
+  const deliveryObserver: DeliveryObserver = {
+    attempt: (endpoint, outcome, seconds) => {
+      metrics.webhookDeliveries.inc({ endpoint, outcome });
+      // 0 s means no request was made (endpoint disabled): nothing to time.
+      if (seconds > 0) metrics.webhookDeliveryDuration.observe({ endpoint }, seconds);
     },
+    deadLettersDropped: (endpoint, dropped) => metrics.webhookDeadLettersDropped.inc({ endpoint }, dropped),
+  };
+  // One partition keeps its queue's own BullMQ limiter as the shared rate; several share one gate key.
+  const rateGate = count === 1 ? undefined : new RateGate(redis, rateGateKey(config.redis.prefix), config.creatify.maxRequestsPerSecond);
+  const partitions: Partition[] = [];
+  // Built after the first partition exists: discovery tracks through the store over every partition.
+  let store: LipsyncStore | null = null;
+  const discover = async (_job: Job): Promise<unknown> => {
+    if (store === null) throw new Error('not started');
+    return discoverOnce({ client, store, terminalStatuses: pollDeps.terminalStatuses, maxRemembered: config.poll.discoverMaxRemembered, logger });
+  };
+  partitionKeyList.forEach((keys, index) => {
+    partitions.push(
+      openPartition({
+        index,
+        count,
+        keys,
+        config,
+        redis,
+        bull,
+        pollDeps,
+        ...(rateGate === undefined ? {} : { rateGate }),
+        ...(index === 0 ? { extraHandlers: { discover } } : {}),
+        deliveryObserver,
+        onDataLost: (lostKeys, loss) => {
+          metrics.redisDataLost.inc();
+          logger.error({ epochKey: lostKeys.epoch, previousEpoch: loss.previous }, describeLoss(loss));
+        },
+        logger,
+        closers,
+      }),
+    );
   });
-  closers.push({ name: 'webhook delivery', close: () => webhooks.close(config.shutdown.graceMs) });
-  snapshot = snapshotOf({ redis, keys, store, pollQueue: poll.queue, webhooks });
+  await Promise.all(partitions.map((p) => p.epoch.check()));
+  const trackingStore = storeOver(partitions.map((p) => p.store));
+  store = trackingStore;
+  const webhooks = webhookViewOver(partitions.map((p) => p.webhooks));
+  const pollQueues = partitions.map((p) => p.poll.queue);
+  snapshot = snapshotOf({ redis, partitions: partitionKeyList, store: trackingStore, pollQueues, webhooks });
+  const epochs = partitions.map((p) => p.epoch);
 
   let http: FastifyInstance | null = null;
   let httpUrl: string | null = null;
   if (config.http.enabled) {
     const server = buildHttpServer({
-      store,
+      store: trackingStore,
       tokens: { api: config.http.apiToken, read: config.http.readToken },
       logger,
       metrics: () => metricsText(metrics.registry),
-      readiness: readinessOf({ redis, keys, store, pollQueue: poll.queue, eviction, epoch, intervalMs: config.poll.intervalMs, startedAt, redisOutage: () => redisWatch.outage() }),
+      readiness: readinessOf({ redis, partitions: partitionKeyList, store: trackingStore, pollQueues, eviction, epochs, intervalMs: config.poll.intervalMs, startedAt, redisOutage: () => redisWatch.outage() }),
       replayDeadLetters: (endpoint) => webhooks.deadLetters.replay(endpoint),
     });
     http = server;
@@ -197,15 +212,15 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
       data: () =>
         statusPageData({
           redis,
-          keys,
-          store,
+          partitions: partitionKeyList,
+          store: trackingStore,
           logger,
           version: packageVersion(),
           poll: { ...config.poll, maxRequestsPerSecond: config.creatify.maxRequestsPerSecond },
           failures: metrics.failures,
           webhooks: { names: config.webhooks.map((w) => w.name), snapshot: () => webhooks.snapshot(), disabled: () => webhooks.deadLetters.disabled() },
         }),
-      queues: [poll.queue, ...webhooks.queues],
+      queues: [...pollQueues, ...webhooks.queues],
       apiToken: config.http.apiToken,
     });
     try {
@@ -216,23 +231,27 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
     }
   }
 
-  const schedule = async (): Promise<void> => {
-    await poll.schedule();
-    if (config.poll.discover) await poll.scheduleDiscovery(config.poll.discoverIntervalMs);
+  const schedule = async (partition: Partition): Promise<void> => {
+    await partition.poll.schedule();
+    if (config.poll.discover && partition.index === 0) await partition.poll.scheduleDiscovery(config.poll.discoverIntervalMs);
   };
-  await schedule();
-  poll.start();
+  for (const partition of partitions) {
+    await schedule(partition);
+    partition.poll.start();
+  }
   // Self-heal: a Redis that restarted empty has lost the job schedulers. Upsert only when missing, since an
   // upsert also re-plans the next tick.
   const heal = async (): Promise<void> => {
-    await epoch.check();
-    if ((await poll.queue.getJobScheduler(SCHEDULER_ID)) === undefined) await schedule();
+    for (const partition of partitions) {
+      await partition.epoch.check();
+      if ((await partition.poll.queue.getJobScheduler(SCHEDULER_ID)) === undefined) await schedule(partition);
+    }
   };
   const healTimer = setInterval(() => void heal().catch(() => undefined), Math.min(30_000, 2 * config.poll.intervalMs));
   healTimer.unref();
   closers.push({ name: 'self-heal timer', close: async () => clearInterval(healTimer), force: () => clearInterval(healTimer) });
-  await webhooks.start();
-  logger.info({ prefix: config.redis.prefix, intervalMs: config.poll.intervalMs, webhooks: config.webhooks.map((w) => w.name), http: httpUrl }, 'lipsync-sync running');
+  for (const partition of partitions) partition.webhooks.start();
+  logger.info({ prefix: config.redis.prefix, partitions: count, intervalMs: config.poll.intervalMs, webhooks: config.webhooks.map((w) => w.name), http: httpUrl }, 'lipsync-sync running');
 
   let stopping: Promise<StopResult> | null = null;
   const stop = (): Promise<StopResult> => {
@@ -248,5 +267,5 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
     })();
     return stopping;
   };
-  return { config, keys, store, metrics, poll, webhooks, http, httpUrl, stop };
+  return { config, partitions, store: trackingStore, metrics, webhooks, http, httpUrl, stop };
 }

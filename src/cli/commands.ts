@@ -113,7 +113,15 @@ export async function list(parsed: Parsed, out: Out): Promise<number> {
 export async function replay(parsed: Parsed, out: Out): Promise<number> {
   const endpoint = str(parsed.values, 'endpoint');
   const { DeadLetters } = await import('../webhooks/dead-letters.js'); // BullMQ only for this command
-  const result = await withStore(parsed.values, (ctx) => DeadLetters.using(ctx, (letters) => letters.replay(endpoint)));
+  const result = await withStore(parsed.values, async (ctx) => {
+    const total = { replayed: 0, skipped: new Set<string>() };
+    for (const keys of ctx.partitions) {
+      const part = await DeadLetters.using({ ...ctx, keys }, (letters) => letters.replay(endpoint));
+      total.replayed += part.replayed;
+      part.skipped.forEach((name) => total.skipped.add(name));
+    }
+    return { replayed: total.replayed, skipped: [...total.skipped] };
+  });
   out(`replayed ${result.replayed} dead-lettered deliver${result.replayed === 1 ? 'y' : 'ies'}${endpoint === undefined ? '' : ` for ${endpoint}`}`);
   // Letters of endpoints no longer in the config stay put: say so rather than report a silent 0.
   if (result.skipped.length > 0) out(`kept the dead letters of unconfigured endpoint(s) ${result.skipped.join(', ')}; add them to webhooks[] to replay`);

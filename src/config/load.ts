@@ -18,6 +18,8 @@ const ENV_MAP: Array<{ env: string; path: string[]; kind: 'string' | 'int' | 'js
   { env: 'CREATIFY_SIMULATOR', path: ['creatify', 'simulator'], kind: 'bool' },
   { env: 'REDIS_URL', path: ['redis', 'url'], kind: 'string' },
   { env: 'LIPSYNC_SYNC_PREFIX', path: ['redis', 'prefix'], kind: 'string' },
+  { env: 'REDIS_PARTITIONS', path: ['redis', 'partitions'], kind: 'int' },
+  { env: 'REDIS_CLUSTER', path: ['redis', 'cluster'], kind: 'bool' },
   { env: 'POLL_INTERVAL_MS', path: ['poll', 'intervalMs'], kind: 'int' },
   { env: 'WEBHOOKS_JSON', path: ['webhooks'], kind: 'json' },
   { env: 'PORT', path: ['http', 'port'], kind: 'int' },

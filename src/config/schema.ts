@@ -4,6 +4,7 @@ import { compileFailureRules } from '../metrics/failure-class.js';
 import { secretProblem } from '../webhooks/secret.js';
 import { messageOf } from '../errors.js';
 import { minCeilingMs } from '../sync/cadence.js';
+import { MAX_PARTITIONS } from '../store/partitions.js';
 
 const SECOND = 1000;
 
@@ -124,6 +125,14 @@ export const configSchema = z.strictObject({
         .default(DEFAULTS.prefix),
       /** Start even when Redis may evict keys (maxmemory-policy other than noeviction); tracked ids may vanish. */
       allowEviction: z.boolean().default(false),
+      /**
+       * Hash-tagged keyspace partitions (`{prefix:p}`), each with its own pending set, states, stream and queues,
+       * so a Redis Cluster spreads them over its shards. Fixed for the life of the data: a start with another
+       * count than the data was written with is refused (store/layout.ts).
+       */
+      partitions: z.number().int().min(1).max(MAX_PARTITIONS).default(1),
+      /** `url` names Redis Cluster seed nodes (comma-separated) instead of one Redis. */
+      cluster: z.boolean().default(false),
     })
     .prefault({}),
   poll: z

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isLipsyncId, normalizeId, parseLipsyncId } from '../creatify/ids.js';
 import { isLsyncError, LsyncError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { TrackingStore } from '../store/tracking.js';
+import type { LipsyncStore } from '../store/partitioned-store.js';
 import { accessFor, authorize, type ApiTokens } from './auth.js';
 import { isRedisUnavailable, type Redis } from '../store/redis.js';
 
@@ -29,7 +29,7 @@ export function isReady(checks: Readiness['checks']): boolean {
 }
 
 export interface HttpDeps {
-  store: TrackingStore;
+  store: LipsyncStore;
   /** `http.apiToken` / `http.readToken`; without an API token every /v1 route answers 403. */
   tokens: ApiTokens;
   logger: Logger;

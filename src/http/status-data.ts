@@ -10,11 +10,12 @@ import type { Counter } from 'prom-client';
 import type { Logger } from '../logger.js';
 import type { Keys } from '../store/keys.js';
 import { recentTransitions, type RecentTransition } from '../store/recent.js';
-import type { TrackingStore } from '../store/tracking.js';
+import type { LipsyncStore } from '../store/partitioned-store.js';
 import { lastSuccessfulPoll } from '../sync/cycle.js';
 import type { BreakerState } from '../webhooks/breaker.js';
 import type { WebhookSnapshot } from '../webhooks/pipeline.js';
 import type { DisabledEndpoint } from '../webhooks/dead-letters.js';
+import { sum } from '../shared/counts.js';
 
 /** Rows shown of lists that can be long. */
 export const PAGE_ROWS = 50;
@@ -74,8 +75,9 @@ export interface StatusPageData {
 
 export interface StatusSources {
   redis: Redis;
-  keys: Keys;
-  store: TrackingStore;
+  /** The keys of every partition (one unless `redis.partitions` > 1). */
+  partitions: readonly Keys[];
+  store: LipsyncStore;
   version: string;
   logger: Logger;
   poll: { intervalMs: number; batchSize: number; maxRequestsPerSecond: number };
@@ -101,7 +103,7 @@ export async function statusPageData(sources: StatusSources): Promise<StatusPage
   const [counts, cycle, recent, failures, stalled, endpoints] = await Promise.all([
     sources.store.statusCounts(),
     section('cycle', () => cycleHealth(sources)),
-    section('recent', () => recentTransitions(sources.redis, sources.keys, PAGE_ROWS)),
+    section('recent', async () => newestFirst((await Promise.all(sources.partitions.map((keys) => recentTransitions(sources.redis, keys, PAGE_ROWS)))).flat(), PAGE_ROWS)),
     section('failures', readFailures && (async () => sortedCounts(await byReasonClass(readFailures)).map(([reasonClass, count]) => ({ reasonClass, count })))),
     section('stalled', async () => (await sources.store.stalled(PAGE_ROWS)).map((s) => ({ id: s.id, status: s.status, since: Date.parse(s.since) }))),
     section('endpoints', webhooks && (() => endpointRows(webhooks))),
@@ -118,33 +120,53 @@ export async function statusPageData(sources: StatusSources): Promise<StatusPage
   };
 }
 
+/**
+ * One cycle view over every partition: each runs its own cycle, paced by the one shared request rate, so the
+ * whole is as old as its oldest poll, as long as its longest cycle, and costs the sum of their requests.
+ */
 async function cycleHealth(sources: StatusSources): Promise<CycleHealth> {
-  const { redis, keys, poll } = sources;
-  const [last, meta, outstanding, pending] = await Promise.all([
+  const { redis, poll } = sources;
+  const parts = await Promise.all(sources.partitions.map((keys) => partitionCycle(redis, keys)));
+  const pendings = await Promise.all(sources.partitions.length === 1 ? [sources.store.pendingCount()] : sources.partitions.map((keys) => redis.zcard(keys.pending)));
+  const requestsPerCycle = pendings.reduce((n, pending) => n + Math.ceil(pending / poll.batchSize), 0);
+  const all = <K extends keyof PartitionCycle>(key: K): Array<NonNullable<PartitionCycle[K]>> => parts.flatMap((part) => (part[key] === null ? [] : [part[key] as NonNullable<PartitionCycle[K]>]));
+  const lasts = all('lastPollAt');
+  const starts = all('cycleStartedAt');
+  const durations = all('lastCycleSeconds');
+  return {
+    lastPollAt: lasts.length < parts.length ? null : Math.min(...lasts),
+    cycleStartedAt: starts.length === 0 ? null : Math.min(...starts),
+    lastCycleSeconds: durations.length < parts.length ? null : Math.max(...durations),
+    outstandingBatches: sum(all('outstandingBatches')),
+    requestsPerCycle,
+    cycleIds: sum(all('cycleIds')),
+    cycleEvents: sum(all('cycleEvents')),
+    cycleFailedBatches: sum(all('cycleFailedBatches')),
+    boundSeconds: requestsPerCycle / poll.maxRequestsPerSecond,
+    intervalSeconds: poll.intervalMs / 1000,
+    maxRequestsPerSecond: poll.maxRequestsPerSecond,
+  };
+}
+
+type PartitionCycle = Pick<CycleHealth, 'lastPollAt' | 'cycleStartedAt' | 'lastCycleSeconds' | 'outstandingBatches' | 'cycleIds' | 'cycleEvents' | 'cycleFailedBatches'>;
+
+async function partitionCycle(redis: Redis, keys: Keys): Promise<PartitionCycle> {
+  const [last, meta, outstanding] = await Promise.all([
     lastSuccessfulPoll(redis, keys),
     // Read-only view of the fields startCycle.lua and finishBatch.lua write (src/sync/cycle.ts META).
     redis.hmget(keys.meta, 'cycle_started_at', 'cycle_batch_count', 'cycle_ids', 'cycle_events', 'cycle_failed_batches'),
     redis.scard(keys.cycleBatches),
-    sources.store.pendingCount(),
   ]);
   const [startedRaw, , ids, events, failed] = meta;
   const cycleStartedAt = startedRaw === null ? null : Number(startedRaw);
   // Each batch marks the poll succeeded as it finishes, so the last mark of a finished cycle is its end.
   const lastCycleSeconds = cycleStartedAt !== null && outstanding === 0 && last !== null && last >= cycleStartedAt ? (last - cycleStartedAt) / 1000 : null;
-  const requestsPerCycle = Math.ceil(pending / poll.batchSize);
-  return {
-    lastPollAt: last,
-    cycleStartedAt,
-    lastCycleSeconds,
-    outstandingBatches: outstanding,
-    requestsPerCycle,
-    cycleIds: Number(ids ?? 0),
-    cycleEvents: Number(events ?? 0),
-    cycleFailedBatches: Number(failed ?? 0),
-    boundSeconds: requestsPerCycle / poll.maxRequestsPerSecond,
-    intervalSeconds: poll.intervalMs / 1000,
-    maxRequestsPerSecond: poll.maxRequestsPerSecond,
-  };
+  return { lastPollAt: last, cycleStartedAt, lastCycleSeconds, outstandingBatches: outstanding, cycleIds: Number(ids ?? 0), cycleEvents: Number(events ?? 0), cycleFailedBatches: Number(failed ?? 0) };
+}
+
+
+function newestFirst(transitions: RecentTransition[], limit: number): RecentTransition[] {
+  return transitions.sort((a, b) => b.at - a.at).slice(0, limit);
 }
 
 async function endpointRows(webhooks: NonNullable<StatusSources['webhooks']>): Promise<EndpointRow[]> {

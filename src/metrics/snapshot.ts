@@ -6,33 +6,37 @@
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.js';
-import type { TrackingStore } from '../store/tracking.js';
+import type { LipsyncStore } from '../store/partitioned-store.js';
 import { lastSuccessfulPoll } from '../sync/cycle.js';
-import type { WebhookPipeline } from '../webhooks/pipeline.js';
+import type { WebhookView } from '../webhooks/partitioned.js';
 import type { MetricsSnapshot } from './scrape-gauges.js';
 
 const QUEUE_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized', 'waiting-children'] as const;
 
 export interface SnapshotSources {
   redis: Redis;
-  keys: Keys;
-  store: TrackingStore;
-  pollQueue: Queue;
-  webhooks: Pick<WebhookPipeline, 'queues' | 'snapshot'>;
+  /** The keys of every partition (one unless `redis.partitions` > 1). */
+  partitions: readonly Keys[];
+  store: LipsyncStore;
+  /** Every partition's poll queue. */
+  pollQueues: readonly Queue[];
+  webhooks: Pick<WebhookView, 'queues' | 'snapshot'>;
 }
 
 export function snapshotOf(sources: SnapshotSources): () => Promise<MetricsSnapshot> {
-  const { redis, keys, store, pollQueue, webhooks } = sources;
+  const { redis, partitions, store, pollQueues, webhooks } = sources;
   return async () => {
-    const queues = [pollQueue, ...webhooks.queues];
-    const [trackedByStatus, stalledByStatus, webhookState, last, discoveredIds, ...counts] = await Promise.all([
+    const queues = [...pollQueues, ...webhooks.queues];
+    const [trackedByStatus, stalledByStatus, webhookState, lasts, discoveredIds, ...counts] = await Promise.all([
       store.statusCounts(),
       store.stalledCounts(),
       webhooks.snapshot(),
-      lastSuccessfulPoll(redis, keys),
+      Promise.all(partitions.map((keys) => lastSuccessfulPoll(redis, keys))),
       store.discoveredCount(),
       ...queues.map((q) => q.getJobCounts(...QUEUE_STATES)),
     ]);
+    // The whole is as fresh as its stalest partition: an alert on this gauge sees any partition stop.
+    const last = lasts.includes(null) ? null : Math.min(...(lasts as number[]));
     return {
       trackedByStatus,
       stalledByStatus,

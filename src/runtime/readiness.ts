@@ -13,7 +13,7 @@ import { withTimeout } from '../shared/timeout.js';
 import { describeLoss, type EpochWatch } from '../store/epoch.js';
 import type { EvictionCheck } from '../store/eviction.js';
 import type { Keys } from '../store/keys.js';
-import type { TrackingStore } from '../store/tracking.js';
+import type { LipsyncStore } from '../store/partitioned-store.js';
 import { lastSuccessfulPoll } from '../sync/cycle.js';
 import { SCHEDULER_ID } from '../sync/poll-queue.js';
 
@@ -41,11 +41,14 @@ export async function evaluateReadiness(checks: readonly NamedCheck[]): Promise<
 
 export interface ReadinessSources {
   redis: Redis;
-  keys: Keys;
-  store: TrackingStore;
-  pollQueue: Queue;
+  /** The keys of every partition (one unless `redis.partitions` > 1). */
+  partitions: readonly Keys[];
+  store: LipsyncStore;
+  /** Every partition's poll queue. */
+  pollQueues: readonly Queue[];
   eviction: EvictionCheck;
-  epoch: EpochWatch;
+  /** One per partition: on a Cluster, one shard can come back empty while the others keep their data. */
+  epochs: readonly EpochWatch[];
   intervalMs: number;
   /** A fresh start gets three intervals from here before it must have polled. */
   startedAt: number;
@@ -55,7 +58,7 @@ export interface ReadinessSources {
 
 /** The worker's checks, in order. */
 export function readinessChecks(sources: ReadinessSources): NamedCheck[] {
-  const { redis, keys, store, pollQueue, eviction, epoch, intervalMs, startedAt } = sources;
+  const { redis, partitions, store, pollQueues, eviction, epochs, intervalMs, startedAt } = sources;
   return [
     {
       name: 'redis',
@@ -71,22 +74,28 @@ export function readinessChecks(sources: ReadinessSources): NamedCheck[] {
     {
       name: 'redis_data',
       check: async () => {
-        await epoch.check().catch(() => undefined); // a failure here is Redis trouble, reported by the checks around it
-        const loss = epoch.lastLoss;
+        // A failure here is Redis trouble, reported by the checks around it.
+        await Promise.all(epochs.map((epoch) => epoch.check().catch(() => undefined)));
+        const loss = epochs.map((epoch) => epoch.lastLoss).find((l) => l !== null) ?? null;
         // Reported, not blocking: the replica works again on the emptied Redis; the loss must still not look healthy.
         return loss === null ? null : { ok: false, blocking: false, detail: describeLoss(loss) };
       },
     },
     {
       name: 'scheduler',
-      check: async () => ((await pollQueue.getJobScheduler(SCHEDULER_ID)) ? { ok: true } : { ok: false, detail: `job scheduler ${SCHEDULER_ID} is missing` }),
+      check: async () => {
+        const found = await Promise.all(pollQueues.map((queue) => queue.getJobScheduler(SCHEDULER_ID)));
+        const missing = pollQueues.filter((_, i) => found[i] === undefined).map((queue) => queue.name);
+        return missing.length === 0 ? { ok: true } : { ok: false, detail: `job scheduler ${SCHEDULER_ID} is missing (${missing.join(', ')})` };
+      },
     },
     {
       name: 'poll',
       check: async () => {
-        const last = await lastSuccessfulPoll(redis, keys);
+        // The stalest partition decides: one partition that stopped polling is a replica that is not working.
+        const lasts = await Promise.all(partitions.map((keys) => lastSuccessfulPoll(redis, keys)));
         const maxAge = 3 * intervalMs;
-        const age = Date.now() - (last ?? startedAt);
+        const age = Math.max(...lasts.map((last) => Date.now() - (last ?? startedAt)));
         return age <= maxAge ? { ok: true } : { ok: false, detail: `last successful poll ${Math.round(age / 1000)} s ago (limit ${maxAge / 1000} s)` };
       },
     },

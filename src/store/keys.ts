@@ -60,6 +60,8 @@ export interface Keys {
 
 export function keysFor(prefix: string): Keys {
   const p = `${prefix}:`;
+  // BullMQ refuses ':' in queue names: partition `{lsync:3}` names its queues `lsync-3-…`.
+  const queueBase = prefix.replace(/[{}]/g, '').replace(/:/g, '-');
   return {
     prefix,
     pending: `${p}pending`,
@@ -84,9 +86,9 @@ export function keysFor(prefix: string): Keys {
     deadLetterEndpoints: `${p}wh:dead-endpoints`,
     disabledEndpoints: `${p}wh:disabled`,
     bullPrefix: prefix.startsWith('{') ? prefix : `{${prefix}}`,
-    pollQueue: `${prefix.replace(/[{}]/g, '')}-poll`,
-    webhookQueue: `${prefix.replace(/[{}]/g, '')}-webhooks`,
-    webhookEndpointQueue: (endpoint) => `${prefix.replace(/[{}]/g, '')}-webhooks-${endpoint}`,
+    pollQueue: `${queueBase}-poll`,
+    webhookQueue: `${queueBase}-webhooks`,
+    webhookEndpointQueue: (endpoint) => `${queueBase}-webhooks-${endpoint}`,
   };
 }
 

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { LsyncError, messageOf } from '../errors.js';
 import { withTimeout } from '../shared/timeout.js';
@@ -11,6 +11,8 @@ export interface ConnectOptions {
   /** Fail fast instead of queueing commands while disconnected (CLI, readiness). */
   enableOfflineQueue?: boolean;
   connectionName?: string;
+  /** `redis.cluster`: `url` lists one or more seed nodes of a Redis Cluster, comma-separated. */
+  cluster?: boolean;
 }
 
 export function createRedis(url: string, options: ConnectOptions = {}): Redis {
@@ -21,7 +23,38 @@ export function createRedis(url: string, options: ConnectOptions = {}): Redis {
     retryStrategy: reconnectDelay,
     lazyConnect: true,
   };
-  return new Redis(url, redisOptions);
+  if (!options.cluster) return new Redis(url, redisOptions);
+  const { lazyConnect, enableOfflineQueue, ...nodeOptions } = redisOptions;
+  const cluster = new Cluster(clusterSeeds(url), { lazyConnect, enableOfflineQueue, clusterRetryStrategy: reconnectDelay, redisOptions: nodeOptions });
+  return asRedis(cluster);
+}
+
+/**
+ * A Cluster client typed as a Redis one. Both run the same commands (every key of a command, pipeline or script
+ * of ours shares one hash tag, see store/partitions.ts), but TypeScript cannot call methods on their union (the
+ * overloads differ in their context type), and BullMQ tells them apart at run time (`isCluster`).
+ */
+function asRedis(cluster: Cluster): Redis {
+  return cluster as unknown as Redis;
+}
+
+/** `redis://a:7000,redis://b:7001` (or `redis://a:7000,b:7001`) → the seed nodes of a Cluster. */
+export function clusterSeeds(url: string): Array<{ host: string; port: number }> {
+  const first = new URL(url.split(',')[0] ?? url);
+  return url.split(',').map((part) => {
+    const parsed = new URL(/^rediss?:\/\//.test(part.trim()) ? part.trim() : `${first.protocol}//${part.trim()}`);
+    return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+  });
+}
+
+/** A second connection like `redis` (a blocking reader needs its own), Cluster or not. */
+export function duplicateRedis(redis: Redis, connectionName: string): Redis {
+  const maybeCluster = redis as unknown as { isCluster?: boolean };
+  if (maybeCluster.isCluster) {
+    const cluster = redis as unknown as Cluster;
+    return asRedis(cluster.duplicate([], { lazyConnect: true, redisOptions: { ...cluster.options.redisOptions, connectionName } }));
+  }
+  return redis.duplicate({ connectionName, lazyConnect: true });
 }
 
 /**

@@ -6,7 +6,7 @@ function lua(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 }
 
-const SCRIPTS = ['applyBatch', 'trackIds', 'untrackIds', 'startCycle', 'finishBatch', 'deliveryHandoff', 'deliveryPosition', 'deliveryFinish', 'deliveryFailed', 'deliveryOrderGate', 'epochEnsure'] as const;
+const SCRIPTS = ['applyBatch', 'trackIds', 'untrackIds', 'startCycle', 'finishBatch', 'deliveryHandoff', 'deliveryPosition', 'deliveryFinish', 'deliveryFailed', 'deliveryOrderGate', 'epochEnsure', 'rateGate'] as const;
 type ScriptName = (typeof SCRIPTS)[number];
 
 type ScriptCall = (numKeys: number, ...keysAndArgs: Array<string | number>) => Promise<unknown>;

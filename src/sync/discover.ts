@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { CreatifyClient } from '../creatify/client.js';
-import type { TrackingStore } from '../store/tracking.js';
+import type { LipsyncStore } from '../store/partitioned-store.js';
 import { normalizeStatus } from '../shared/status.js';
 
 export interface DiscoverDeps {
   client: CreatifyClient;
-  store: TrackingStore;
+  store: LipsyncStore;
   terminalStatuses: ReadonlySet<string>;
   /** poll.discoverMaxRemembered: the bound of the discovered set. */
   maxRemembered: number;

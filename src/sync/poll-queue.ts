@@ -10,6 +10,7 @@ import { batchBudget, dueHorizon } from './cadence.js';
 import { batchJobId, currentTickJob, finishBatch, outstandingBatches, startCycle, type DueSelection } from './cycle.js';
 import { anyJobAlive } from './job-liveness.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
+import type { RateGate } from './rate-gate.js';
 
 export const SCHEDULER_ID = 'poll-tick';
 export const DISCOVERY_SCHEDULER_ID = 'discover-tick';
@@ -34,6 +35,8 @@ export interface PollQueueOptions {
   deps: PollBatchDeps;
   store: TrackingStore;
   logger: Logger;
+  /** With `redis.partitions` > 1: the request rate shared with the other partitions' queues. */
+  rateGate?: RateGate;
   /** Extra job handlers by name (e.g. discovery), run in the same queue and limiter. */
   extraHandlers?: Record<string, (job: Job) => Promise<unknown>>;
 }
@@ -95,6 +98,12 @@ export class PollQueue {
 
   async #process(job: Job): Promise<unknown> {
     if (job.name === 'tick') return this.#tick(job);
+    // Every other job sends one Creatify request: wait for the shared slot the way a 429 waits (no attempt spent).
+    const wait = (await this.#options.rateGate?.acquire()) ?? 0;
+    if (wait > 0) {
+      await this.worker.rateLimit(wait);
+      throw Worker.RateLimitError();
+    }
     if (job.name === 'batch') return this.#batch(job as Job<BatchData>);
     const handler = this.#options.extraHandlers?.[job.name];
     if (handler) return handler(job);

@@ -2,7 +2,7 @@
  * The events stream's consumer: turns stream entries into per-endpoint FIFO hand-offs, in stream order per
  * lipsync across replicas, acknowledging an entry only once it is handed off (see the class comment).
  */
-import { logRedisFailure } from '../store/redis.js';
+import { duplicateRedis, logRedisFailure } from '../store/redis.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
@@ -90,7 +90,7 @@ export class Dispatcher {
     this.group = options.group ?? DISPATCHER_DEFAULTS.group;
     this.consumer = options.consumer ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     // A blocked XREADGROUP holds its connection; commands and Lua must not queue behind it.
-    this.#blocking = options.redis.duplicate({ connectionName: 'lipsync-sync-dispatch', lazyConnect: true });
+    this.#blocking = duplicateRedis(options.redis, 'lipsync-sync-dispatch');
     // Every connection needs a listener, or ioredis prints "Unhandled error event" stacks outside the logs.
     this.#blocking.on('error', (err: Error) => options.logger.debug({ err }, 'dispatcher redis connection error'));
   }

@@ -28,7 +28,7 @@ describe('loadConfig', () => {
     const { config } = loadConfig({ env: creds });
     expect(config.poll).toMatchObject({ intervalMs: 15000, batchSize: 100, concurrency: 4, missingGraceCycles: 3 });
     expect(config.creatify).toMatchObject({ baseUrl: 'https://api.creatify.ai', apiKey: 'key-456', timeoutMs: 10000, maxRequestsPerSecond: 5 });
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'lsync', allowEviction: false });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'lsync', allowEviction: false, partitions: 1, cluster: false });
     expect(config.http).toMatchObject({ port: 9464, host: '127.0.0.1' });
     expect(config.http.apiToken).toBeUndefined();
     expect(Object.isFrozen(config.poll)).toBe(true);
@@ -47,6 +47,12 @@ describe('loadConfig', () => {
     const env = { ...creds, HTTP_HOST: '0.0.0.0', LIPSYNC_SYNC_API_TOKEN: 'api-token-0123456789', LIPSYNC_SYNC_READ_TOKEN: 'read-token-0123456789' };
     expect(loadConfig({ env }).config.http).toMatchObject({ host: '0.0.0.0', apiToken: 'api-token-0123456789', readToken: 'read-token-0123456789' });
     expect(configError(() => loadConfig({ env: { ...creds, LIPSYNC_SYNC_READ_TOKEN: 'short' } })).message).toMatch(/^http\.readToken: must be at least 16 characters; fix it in .* or LIPSYNC_SYNC_READ_TOKEN/);
+  });
+
+  it('reads the partition count and Cluster mode from the environment, and bounds the count', () => {
+    expect(loadConfig({ env: { ...creds, REDIS_PARTITIONS: '12', REDIS_CLUSTER: 'true' } }).config.redis).toMatchObject({ partitions: 12, cluster: true });
+    expect(configError(() => loadConfig({ env: { ...creds, REDIS_PARTITIONS: '0' } })).message).toMatch(/^redis\.partitions: .*; fix it in .* or REDIS_PARTITIONS/);
+    expect(configError(() => loadConfig({ env: { ...creds, REDIS_PARTITIONS: '257' } })).message).toMatch(/^redis\.partitions: /);
   });
 
   it('keeps a configured 0 instead of replacing it with a default', () => {

@@ -71,7 +71,7 @@ describe('a Redis that comes back empty', () => {
     expect(errors).toHaveLength(1);
 
     // Reported once: the epoch was re-written, later checks find it again.
-    expect(await daemon.poll.queue.getJobScheduler(SCHEDULER_ID)).toBeDefined();
+    expect(await daemon.partitions[0]!.poll.queue.getJobScheduler(SCHEDULER_ID)).toBeDefined();
     await readiness();
     expect(await dataLostTotal()).toBe(1);
     expect(lines.filter((l) => l.level === 50 && /Redis came back without our data/.test(l.msg))).toHaveLength(1);

@@ -23,7 +23,7 @@ describe('several replicas on one Redis', () => {
     const config = testConfig(REDIS_URL, prefix, { webhooks: [{ name: 'ops', url: hookUrl, secret: SECRET }] });
     daemons.push(...(await Promise.all([0, 1, 2].map(() => startDaemon(config, silentLogger, { creatifyBaseUrl: creatifyUrl })))));
     const [first] = daemons as [Daemon];
-    expect(await first.poll.queue.getJobSchedulers()).toHaveLength(1);
+    expect(await first.partitions[0]!.poll.queue.getJobSchedulers()).toHaveLength(1);
 
     const ids = Array.from({ length: 150 }, (_, i) => uuid(500 + i));
     ids.forEach((id) => sim.set(id, { status: 'running', progress: '0.5' }));

@@ -127,7 +127,7 @@ describeWithBrowser('status page in headless chromium', () => {
     const page = await context.newPage();
     const response = await page.goto(`${daemon.httpUrl}/admin/queues`);
     expect(response?.status()).toBe(200);
-    await page.waitForSelector(`text=${daemon.poll.queue.name}`, { timeout: 10_000 });
+    await page.waitForSelector(`text=${daemon.partitions[0]!.poll.queue.name}`, { timeout: 10_000 });
     await context.close();
   });
 });
