@@ -22,8 +22,11 @@ const TICK_ATTEMPTS = 3;
  * poll of an id by about interval + 5 s, large enough that a busy event loop does not miss a renewal.
  */
 export const POLL_LOCK_MS = 5000;
-/** Jobs per addBulk call: a cycle over a million ids enqueues in bounded pieces. */
-const ENQUEUE_CHUNK = 500;
+/**
+ * Jobs per addBulk call, and so ids per page of the pending-set read (× batch size): a tick over 100,000 ids holds
+ * 5,000 ids and 50 job payloads at a time, never the whole set.
+ */
+const ENQUEUE_CHUNK = 50;
 
 export interface PollQueueOptions {
   connection: ConnectionOptions;
