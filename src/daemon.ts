@@ -32,7 +32,7 @@ import { cadenceFrom } from './sync/cadence.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './shared/status.js';
 import { SCHEDULER_ID } from './sync/poll-queue.js';
-import { RateGate, rateGateKey } from './sync/rate-gate.js';
+import { rateGateKey } from './sync/rate-gate.js';
 import { openPartition, type Partition } from './runtime/partition.js';
 import { packageVersion } from './version.js';
 import type { DeliveryObserver } from './webhooks/observer.js';
@@ -156,8 +156,6 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
     },
     deadLettersDropped: (endpoint, dropped) => metrics.webhookDeadLettersDropped.inc({ endpoint }, dropped),
   };
-  // One partition keeps its queue's own BullMQ limiter as the shared rate; several share one gate key.
-  const rateGate = count === 1 ? undefined : new RateGate(redis, rateGateKey(config.redis.prefix), config.creatify.maxRequestsPerSecond);
   const partitions: Partition[] = [];
   // Built after the first partition exists: discovery tracks through the store over every partition.
   let store: LipsyncStore | null = null;
@@ -175,7 +173,7 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
         redis,
         bull,
         pollDeps,
-        ...(rateGate === undefined ? {} : { rateGate }),
+        rateGateKey: rateGateKey(config.redis.prefix),
         ...(index === 0 ? { extraHandlers: { discover } } : {}),
         deliveryObserver,
         onDataLost: (lostKeys, loss) => {

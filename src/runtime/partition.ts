@@ -1,7 +1,7 @@
 /**
  * One keyspace partition's moving parts in a worker: its tracking store, epoch watch, poll queue and webhook
  * pipeline, all under the partition's keys (store/partitions.ts). The daemon opens one per partition; they share
- * the Redis connections, the Creatify client and, with more than one, the request-rate gate.
+ * the Redis connections, the Creatify client and the request-rate gate.
  */
 import type { ConnectionOptions, Job } from 'bullmq';
 import type { Config } from '../config/schema.js';
@@ -13,7 +13,6 @@ import type { Redis } from '../store/redis.js';
 import { TrackingStore } from '../store/tracking.js';
 import { PollQueue } from '../sync/poll-queue.js';
 import type { PollBatchDeps } from '../sync/poll-batch.js';
-import type { RateGate } from '../sync/rate-gate.js';
 import { maxInFlightFor } from '../webhooks/delivery-worker.js';
 import type { DeliveryObserver } from '../webhooks/observer.js';
 import { createWebhookPipeline, type WebhookPipeline } from '../webhooks/pipeline.js';
@@ -38,7 +37,8 @@ export interface PartitionOptions {
   bull: ConnectionOptions;
   /** The poll dependencies every partition shares; `redis` and `keys` are this partition's. */
   pollDeps: Omit<PollBatchDeps, 'keys'>;
-  rateGate?: RateGate;
+  /** The request-rate gate every partition shares (sync/rate-gate.ts). */
+  rateGateKey: string;
   /** Job handlers that run in this partition's poll queue only (discovery runs in partition 0). */
   extraHandlers?: Record<string, (job: Job) => Promise<unknown>>;
   deliveryObserver: DeliveryObserver;
@@ -63,7 +63,7 @@ export function openPartition(options: PartitionOptions): Partition {
     maxRequestsPerSecond: config.creatify.maxRequestsPerSecond,
     deps: { ...options.pollDeps, keys },
     logger,
-    ...(options.rateGate === undefined ? {} : { rateGate: options.rateGate }),
+    rateGateKey: options.rateGateKey,
     ...(options.extraHandlers === undefined ? {} : { extraHandlers: options.extraHandlers }),
   });
   // The grace is enforced by the closer stack; poll.close's own timeout only has to be no shorter.

@@ -88,7 +88,7 @@ export async function* outstandingBatches(redis: Redis, keys: Keys, pageSize = 2
  * batch finished twice (a retried job) counts once.
  */
 export async function finishBatch(redis: Redis, keys: Keys, jobId: string, batch: { ids: number; events: number; failed: boolean }, now: number): Promise<CycleTotals | null> {
-  const reply = (await runScript(redis, 'finishBatch', [keys.cycleBatches, keys.meta], [jobId, batch.ids, batch.events, batch.failed ? 1 : 0])) as [string, string, number, number, number] | null;
+  const reply = (await runScript(redis, 'finishBatch', [keys.cycleBatches, keys.meta], [jobId, batch.ids, batch.events, batch.failed ? 1 : 0, now])) as [string, string, number, number, number] | null;
   if (reply === null) return null;
   const [startedAt, batches, ids, events, failedBatches] = reply;
   return { seconds: Math.max(0, (now - Number(startedAt)) / 1000), batches: Number(batches), ids, events, failedBatches };
@@ -96,6 +96,22 @@ export async function finishBatch(redis: Redis, keys: Keys, jobId: string, batch
 
 export async function markPollSucceeded(redis: Redis, keys: Keys, now: number): Promise<void> {
   await redis.hset(keys.meta, META.lastSuccessfulPoll, String(now));
+}
+
+/**
+ * This process's last mark per meta key. Readiness and the stalled-poll alert allow three intervals, so one mark a
+ * second per process is as good as one per batch (it was 1 of ~150 Redis commands per batch); the batch that
+ * ends a cycle marks it in finishBatch.lua regardless, so a cycle's end is exact.
+ */
+const lastMarks = new Map<string, number>();
+const MARK_EVERY_MS = 1000;
+
+/** markPollSucceeded at most once per MARK_EVERY_MS per process and partition. */
+export async function markPollSucceededThrottled(redis: Redis, keys: Keys, now: number): Promise<void> {
+  const last = lastMarks.get(keys.meta);
+  if (last !== undefined && now - last >= 0 && now - last < MARK_EVERY_MS) return;
+  lastMarks.set(keys.meta, now);
+  await markPollSucceeded(redis, keys, now);
 }
 
 export async function lastSuccessfulPoll(redis: Redis, keys: Keys): Promise<number | null> {

@@ -4,7 +4,7 @@ import type { CreatifyClient } from '../creatify/client.js';
 import { applyBatch, readStates, type ApplyOp, type StoredState } from '../store/apply.js';
 import { STATE_FIELDS, type Keys } from '../store/keys.js';
 import { recordRecentTransitions } from '../store/recent.js';
-import { markPollSucceeded } from './cycle.js';
+import { markPollSucceededThrottled } from './cycle.js';
 import type { SyncObserver } from './observer.js';
 import { normalizeStatus, UNSEEN_STATUS } from '../shared/status.js';
 import { planBatch } from './plan.js';
@@ -64,7 +64,7 @@ export async function pollBatch(ids: readonly string[], deps: PollBatchDeps, cyc
   const plan = planBatch(ids, answer, states, { terminalStatuses: deps.terminalStatuses, missingGraceCycles: deps.missingGraceCycles, now, ...(deps.stalledAfterMs === undefined ? {} : { stalledAfterMs: deps.stalledAfterMs }) });
   const due = deps.cadence === undefined ? undefined : dueAfter(ids, plan.ops, states, deps.cadence, cycleStartedAt ?? now.getTime(), now.getTime());
   const result = await applyBatch(redis, keys, { ops: plan.ops, seen: plan.seen, now: now.getTime(), ...(due === undefined ? {} : { due }) }, deps.retentionSeconds);
-  await markPollSucceeded(redis, keys, now.getTime());
+  await markPollSucceededThrottled(redis, keys, now.getTime());
 
   // Only what was actually applied is reported: a conflicting op was applied by another replica, which reports it.
   const applied = plan.ops.filter((_, i) => result.outcomes[i] === 'applied');

@@ -5,12 +5,13 @@ import { logRedisFailure } from '../store/redis.js';
 import type { Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { chunk } from '../shared/chunk.js';
-import { closeWorker, limiterFor } from '../shared/bullmq.js';
+import { closeWorker } from '../shared/bullmq.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { batchBudget, dueHorizon } from './cadence.js';
 import { batchJobId, currentTickJob, finishBatch, outstandingBatches, startCycle, type DueSelection } from './cycle.js';
 import { anyJobAlive } from './job-liveness.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
-import type { RateGate } from './rate-gate.js';
+import { RateGate, rateGateKey } from './rate-gate.js';
 
 export const SCHEDULER_ID = 'poll-tick';
 export const DISCOVERY_SCHEDULER_ID = 'discover-tick';
@@ -22,6 +23,12 @@ const TICK_ATTEMPTS = 3;
  * poll of an id by about interval + 5 s, large enough that a busy event loop does not miss a renewal.
  */
 export const POLL_LOCK_MS = 5000;
+/** 429s a batch job waits out (each holds every replica off for its Retry-After) before it spends an attempt. */
+const RATE_LIMITED_RETRIES = 10;
+/** Hold-offs longer than this are waited out in steps, re-reserving after each. */
+const MAX_SLOT_WAIT_MS = POLL_LOCK_MS / 2;
+/** Bounds one job's wait for a slot (at 2.5 s a step, about 40 minutes). */
+const MAX_SLOT_STEPS = 1000;
 /**
  * Jobs per addBulk call, and so ids per page of the pending-set read (× batch size): a tick over 100,000 ids holds
  * 5,000 ids and 50 job payloads at a time, never the whole set.
@@ -38,8 +45,8 @@ export interface PollQueueOptions {
   deps: PollBatchDeps;
   store: TrackingStore;
   logger: Logger;
-  /** With `redis.partitions` > 1: the request rate shared with the other partitions' queues. */
-  rateGate?: RateGate;
+  /** The key of the request-rate gate; default `{prefix}:rate` (partitions pass the one they share). */
+  rateGateKey?: string;
   /** Extra job handlers by name (e.g. discovery), run in the same queue and limiter. */
   extraHandlers?: Record<string, (job: Job) => Promise<unknown>>;
 }
@@ -56,10 +63,12 @@ export class PollQueue {
   readonly queue: Queue;
   readonly worker: Worker;
   readonly #options: PollQueueOptions;
+  readonly #gate: RateGate;
 
   constructor(options: PollQueueOptions) {
     this.#options = options;
     const { keys, connection } = options;
+    this.#gate = new RateGate(options.deps.redis, options.rateGateKey ?? rateGateKey(keys.prefix), options.maxRequestsPerSecond, MAX_SLOT_WAIT_MS);
     this.queue = new Queue(keys.pollQueue, { connection, prefix: keys.bullPrefix });
     // Without a listener BullMQ prints every reconnect error to the console; readiness reports the outage.
     this.queue.on('error', (err) => options.logger.debug({ err }, 'poll queue redis error'));
@@ -67,7 +76,6 @@ export class PollQueue {
       connection,
       prefix: keys.bullPrefix,
       concurrency: options.concurrency,
-      limiter: limiterFor(options.maxRequestsPerSecond),
       lockDuration: POLL_LOCK_MS,
       // A dead replica's batch job is handed back (and so finished) soon after its lock expires.
       stalledInterval: POLL_LOCK_MS,
@@ -101,16 +109,28 @@ export class PollQueue {
 
   async #process(job: Job): Promise<unknown> {
     if (job.name === 'tick') return this.#tick(job);
-    // Every other job sends one Creatify request: wait for the shared slot the way a 429 waits (no attempt spent).
-    const wait = (await this.#options.rateGate?.acquire()) ?? 0;
-    if (wait > 0) {
-      await this.worker.rateLimit(wait);
-      throw Worker.RateLimitError();
-    }
     if (job.name === 'batch') return this.#batch(job as Job<BatchData>);
     const handler = this.#options.extraHandlers?.[job.name];
-    if (handler) return handler(job);
-    throw new Error(`unknown poll job ${job.name}`);
+    if (!handler) throw new Error(`unknown poll job ${job.name}`);
+    // Every other job sends one Creatify request, in its slot.
+    await this.#slot();
+    return handler(job);
+  }
+
+  /**
+   * Waits for this job's request slot. The job keeps its lock meanwhile (BullMQ renews it on a timer), so a
+   * replica that dies while waiting has its job handed back like any other.
+   */
+  async #slot(): Promise<void> {
+    for (let step = 0; step < MAX_SLOT_STEPS; step += 1) {
+      const slot = await this.#gate.reserve();
+      if (slot.kind === 'reserved') {
+        if (slot.waitMs > 0) await sleep(slot.waitMs);
+        return;
+      }
+      await sleep(Math.min(slot.retryInMs, MAX_SLOT_WAIT_MS));
+    }
+    throw new Error(`no Creatify request slot within ${(MAX_SLOT_STEPS * MAX_SLOT_WAIT_MS) / 1000} s`);
   }
 
   async #tick(job: Job): Promise<unknown> {
@@ -182,21 +202,27 @@ export class PollQueue {
   }
 
   async #batch(job: Job<BatchData>): Promise<unknown> {
-    const { deps } = this.#options;
     try {
-      const summary = await pollBatch(job.data.ids, deps, job.data.startedAt);
+      const summary = await this.#pollInSlot(job.data);
       await this.#finish(job.id ?? '', job.data.cycleId, { ids: summary.asked, events: summary.events, failed: false });
       return summary;
     } catch (err) {
-      if (isLsyncError(err) && err.code === 'LSYNC_ERR_RATE_LIMITED') {
-        // Queue-wide pause (all replicas), and the job goes back to waiting without spending an attempt.
-        const retryAfter = Number(err.context?.['retryAfterMs'] ?? 1000);
-        await this.worker.rateLimit(retryAfter);
-        throw Worker.RateLimitError();
-      }
       // The ids stay pending: a failed batch is simply polled again next cycle.
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await this.#finish(job.id ?? '', job.data.cycleId, { ids: job.data.ids.length, events: 0, failed: true });
       throw err;
+    }
+  }
+
+  /** One request in its slot; a 429 holds every replica and partition off for its Retry-After, then tries again. */
+  async #pollInSlot(data: BatchData): Promise<Awaited<ReturnType<typeof pollBatch>>> {
+    for (let retry = 0; ; retry += 1) {
+      await this.#slot();
+      try {
+        return await pollBatch(data.ids, this.#options.deps, data.startedAt);
+      } catch (err) {
+        if (!(isLsyncError(err) && err.code === 'LSYNC_ERR_RATE_LIMITED') || retry >= RATE_LIMITED_RETRIES) throw err;
+        await this.#gate.holdOff(Number(err.context?.['retryAfterMs'] ?? 1000));
+      }
     }
   }
 

@@ -1,0 +1,54 @@
+import { RateGate } from '../../src/sync/rate-gate.js';
+import { newRedis, uniquePrefix } from '../helpers/redis.js';
+
+const prefix = uniquePrefix('rategate');
+const redis = newRedis();
+const other = newRedis();
+let n = 0;
+const freshKey = (): string => `${prefix}:rate:${(n += 1)}`;
+
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  redis.disconnect();
+  other.disconnect();
+});
+
+describe('RateGate (rateGate.lua on a real Redis)', () => {
+  it('gives concurrent callers on two connections distinct slots 210 ms apart at 5 req/s', async () => {
+    const key = freshKey();
+    const gates = [new RateGate(redis, key, 5, 10_000), new RateGate(other, key, 5, 10_000)];
+    const before = Date.now();
+    const slots = await Promise.all(Array.from({ length: 10 }, (_, i) => gates[i % 2]!.reserve()));
+    const waits = slots.map((s) => (s.kind === 'reserved' ? s.waitMs : -1)).sort((a, b) => a - b);
+    expect(waits[0]).toBe(0);
+    for (let i = 1; i < waits.length; i += 1) expect(waits[i]! - waits[i - 1]!).toBeGreaterThanOrEqual(200);
+    // The tenth slot is about 9 × 210 ms out (minus what passed while the calls were in flight).
+    expect(waits[9]!).toBeGreaterThan(1890 - (Date.now() - before) - 20);
+  });
+
+  it('reserves nothing beyond the longest accepted wait and says when to try again', async () => {
+    const key = freshKey();
+    const gate = new RateGate(redis, key, 5, 500);
+    const results = [];
+    for (let i = 0; i < 5; i += 1) results.push(await gate.reserve());
+    // Slots at 0, 210, 420; the next (630) is past 500 ms: refused, twice, without moving the schedule.
+    expect(results.slice(0, 3).map((r) => r.kind)).toEqual(['reserved', 'reserved', 'reserved']);
+    expect(results[3]).toMatchObject({ kind: 'full' });
+    expect(results[4]).toMatchObject({ kind: 'full' });
+    const retry = results[3]!.kind === 'full' ? results[3]!.retryInMs : 0;
+    expect(retry).toBeGreaterThan(0);
+    expect(retry).toBeLessThanOrEqual(130);
+    expect(Number(await redis.get(key)) - Date.now()).toBeLessThanOrEqual(630);
+  });
+
+  it('holds every caller off for a 429 Retry-After, and never pulls the schedule closer', async () => {
+    const key = freshKey();
+    const gate = new RateGate(redis, key, 50, 10_000);
+    await gate.holdOff(1500);
+    await gate.holdOff(200); // a shorter hold-off from another replica's 429 must not shorten it
+    const slot = await new RateGate(other, key, 50, 10_000).reserve();
+    expect(slot.kind).toBe('reserved');
+    expect(slot.kind === 'reserved' ? slot.waitMs : 0).toBeGreaterThan(1400);
+  });
+});
