@@ -108,9 +108,9 @@ export const configSchema = z.strictObject({
       /** Serve the list endpoint from the built-in simulator instead of the real API (demo, tests). */
       simulator: z.boolean().default(false),
       timeoutMs: z.number().int().min(100).max(120 * SECOND).default(DEFAULTS.creatifyTimeoutMs),
-      /** Shared by all replicas: enforced by the BullMQ queue limiter, which lives in Redis. */
+      /** Shared by all replicas and partitions: one rate gate key in Redis (sync/rate-gate.ts). */
       maxRequestsPerSecond: z.number().positive().max(1000).default(DEFAULTS.creatifyMaxRequestsPerSecond),
-      /** In-request retries on 5xx and network errors; 429 is handled by the queue-wide rate limiter. */
+      /** In-request retries on 5xx and network errors; a 429 holds the shared rate gate off. */
       retries: z.number().int().min(0).max(10).default(DEFAULTS.creatifyRetries),
       /** Bytes; a larger answer is cut off and refused (LSYNC_ERR_UPSTREAM_TOO_LARGE, creatify_oversized_responses_total). */
       maxResponseBytes: z.number().int().min(1024).default(DEFAULTS.creatifyMaxResponseBytes),

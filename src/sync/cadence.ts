@@ -77,8 +77,8 @@ export function dueHorizon(nowMs: number, intervalMs: number): number {
 }
 
 /**
- * Batches one tick may enqueue: BUDGET_SHARE of what the shared rate limit allows in one interval, less the
- * limiter slot the tick job itself takes (it runs in the same queue), at least 1.
+ * Batches one tick may enqueue: BUDGET_SHARE of what the shared rate limit allows in one interval, less one
+ * slot for discovery and retried batches, at least 1.
  */
 export function batchBudget(maxRequestsPerSecond: number, intervalMs: number): number {
   return Math.max(1, Math.floor((BUDGET_SHARE * maxRequestsPerSecond * intervalMs) / 1000) - 1);

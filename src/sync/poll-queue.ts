@@ -47,7 +47,7 @@ export interface PollQueueOptions {
   logger: Logger;
   /** The key of the request-rate gate; default `{prefix}:rate` (partitions pass the one they share). */
   rateGateKey?: string;
-  /** Extra job handlers by name (e.g. discovery), run in the same queue and limiter. */
+  /** Extra job handlers by name (e.g. discovery), run in the same queue, each in a request slot. */
   extraHandlers?: Record<string, (job: Job) => Promise<unknown>>;
 }
 
@@ -56,8 +56,8 @@ type BatchData = { ids: string[]; cycleId: string; startedAt?: number };
 
 /**
  * The `{prefix}-poll` queue: one job scheduler ticks every interval (one tick per interval across all
- * replicas), a tick enqueues one job per batch, and batch jobs share the queue's rate limiter, which lives
- * in Redis and so bounds Creatify requests across every replica.
+ * replicas), a tick enqueues one job per batch, and each batch job sends its request in a slot of the rate
+ * gate (sync/rate-gate.ts), which lives in Redis and so bounds Creatify requests across every replica.
  */
 export class PollQueue {
   readonly queue: Queue;
