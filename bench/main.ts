@@ -17,6 +17,7 @@ import { benchTracking } from './tracking-bench.js';
 import { benchSimulator } from './simulator-bench.js';
 import { benchMemory } from './memory-bench.js';
 import { benchCadence, benchCadenceReal } from './cadence-bench.js';
+import { benchCluster } from './cluster-bench.js';
 import { benchCycleReplicas, benchWorkerMoving, benchWorkerScale, closeScaleFixture } from './worker-bench.js';
 import { stopAllWorkers } from './worker-process.js';
 import { record, resultsJson } from './results.js';
@@ -40,6 +41,7 @@ const SECTIONS: Record<string, () => Promise<void> | void> = {
   '10': benchWorkerMoving,
   '11': benchWorkerScale,
   '12': benchCycleReplicas,
+  '13': benchCluster,
 };
 
 async function main(): Promise<number> {

@@ -22,18 +22,18 @@ import { Redis as IORedis } from 'ioredis';
 
 const MOVING_IDS = 1_000;
 const MOVING_SECONDS = 20;
-const SCALE_IDS = 100_000;
-const SCALE_RATE = 50;
-const SCALE_REPLICAS = 3;
+export const SCALE_IDS = 100_000;
+export const SCALE_RATE = 50;
+export const SCALE_REPLICAS = 3;
 /** A cycle of 100,000 ids at 50 req/s takes ≥ 20 s; 3 × that bounds the wait for one. */
-const CYCLE_LIMIT_MS = 90_000;
-const PREFIX = 'bench';
+export const CYCLE_LIMIT_MS = 90_000;
+export const PREFIX = 'bench';
 
 /** What a worker needs to run against the bench's simulator, receiver and Redis. */
-function workerConfig(o: { redisUrl: string; simulatorUrl: string; receiverUrl: string; intervalMs: number; rate: number; events?: string[] }): ConfigInput {
+export function workerConfig(o: { redisUrl: string; simulatorUrl: string; receiverUrl: string; intervalMs: number; rate: number; events?: string[]; partitions?: number; cluster?: boolean }): ConfigInput {
   return {
     creatify: { baseUrl: o.simulatorUrl, apiId: 'bench-id', apiKey: 'bench-key', maxRequestsPerSecond: o.rate },
-    redis: { url: o.redisUrl, prefix: PREFIX },
+    redis: { url: o.redisUrl, prefix: PREFIX, ...(o.partitions === undefined ? {} : { partitions: o.partitions }), ...(o.cluster === undefined ? {} : { cluster: o.cluster }) },
     poll: { intervalMs: o.intervalMs },
     webhooks: [{ name: 'bench', url: `${o.receiverUrl}/hook`, secret: SECRET, ...(o.events === undefined ? {} : { events: o.events as never }) }],
     http: { port: 0, apiToken: 'bench-token-0123456789' },
@@ -42,12 +42,12 @@ function workerConfig(o: { redisUrl: string; simulatorUrl: string; receiverUrl: 
 }
 
 /** ≤-goals: `peak RSS 120 MB: met (0.92× the 130 MB ceiling)`. */
-function ceilingLine(label: string, value: number, ceiling: number, unit: string, digits = 1): void {
+export function ceilingLine(label: string, value: number, ceiling: number, unit: string, digits = 1): void {
   const ratio = value / ceiling;
   line(label, `${fmt(value, digits)} ${unit}`, `goal ≤ ${fmt(ceiling, digits)} ${unit}: ${ratio <= 1 ? 'met' : 'NOT met'} (${fmt(ratio, 2)}× the goal)`);
 }
 
-async function waitCycles(workers: readonly WorkerProcess[], count: number, timeoutMs: number): Promise<CycleLine[]> {
+export async function waitCycles(workers: readonly WorkerProcess[], count: number, timeoutMs: number): Promise<CycleLine[]> {
   const all = (): CycleLine[] => workers.flatMap((w) => w.cycles).sort((a, b) => a.at - b.at);
   const ok = await waitFor(() => all().length >= count || workers.some((w) => !w.alive), timeoutMs, 50);
   const dead = workers.find((w) => !w.alive);
@@ -56,7 +56,7 @@ async function waitCycles(workers: readonly WorkerProcess[], count: number, time
   return all();
 }
 
-function sumCodes(all: ReadonlyArray<Record<string, number>>): Record<string, number> {
+export function sumCodes(all: ReadonlyArray<Record<string, number>>): Record<string, number> {
   const out: Record<string, number> = {};
   for (const codes of all) for (const [code, n] of Object.entries(codes)) out[code] = (out[code] ?? 0) + n;
   return out;
@@ -168,7 +168,7 @@ export async function closeScaleFixture(): Promise<void> {
 }
 
 /** The subscribed events of the scale runs: status moves, not the 100,000 first sightings. */
-const SCALE_EVENTS = ['lipsync.status_changed', 'lipsync.completed', 'lipsync.failed', 'lipsync.missing'];
+export const SCALE_EVENTS = ['lipsync.status_changed', 'lipsync.completed', 'lipsync.failed', 'lipsync.missing'];
 
 /** Runs `replicas` workers until `measured` steady cycles complete; returns their cycle lines and command counts. */
 async function scaleRun(f: ScaleFixture, replicas: number, measured: number) {

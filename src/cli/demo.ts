@@ -8,6 +8,7 @@ import { startPrivateRedis, type PrivateRedis } from '../runtime/private-redis.j
 import { CreatifySimulator } from '../simulator/server.js';
 import { generateSecret } from '../webhooks/secret.js';
 import { keysFor } from '../store/keys.js';
+import { partitionPrefixes } from '../store/partitions.js';
 import { deleteKeys } from '../store/cleanup.js';
 import { str, type Parsed } from './args.js';
 import { waitForSignal } from './run.js';
@@ -67,7 +68,7 @@ export async function demo(parsed: Parsed): Promise<number> {
     const result = await daemon.stop();
     await Promise.all([receiver.stop(), simulator.stop()]);
     // The demo's keys live under their own prefix; leave a shared Redis as we found it.
-    if (privateRedis === null) await deleteKeys(config.redis.url, [config.redis.prefix, keysFor(config.redis.prefix).bullPrefix]);
+    if (privateRedis === null) await deleteKeys(config.redis.url, [config.redis.prefix, keysFor(config.redis.prefix).bullPrefix, ...partitionPrefixes(config.redis.prefix, config.redis.partitions)]);
     await privateRedis?.stop();
     return result;
   };

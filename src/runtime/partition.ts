@@ -49,7 +49,9 @@ export interface PartitionOptions {
 
 /** Opens the partition's parts and pushes their closers (poll worker before webhook delivery, as one partition did). */
 export function openPartition(options: PartitionOptions): Partition {
-  const { index, count, keys, config, redis, bull, logger, closers } = options;
+  const { index, count, keys, config, redis, bull, closers } = options;
+  // Several partitions: every line of theirs (cycle complete, failed jobs) says which one.
+  const logger = count === 1 ? options.logger : options.logger.child({ partition: index });
   const store = new TrackingStore(redis, keys, config.poll.terminalRetentionSeconds);
   const epoch = new EpochWatch(redis, keys, (loss) => options.onDataLost(keys, loss));
   const name = count === 1 ? '' : ` (partition ${index})`;
