@@ -119,7 +119,8 @@ export class PollQueue {
 
   /**
    * Waits for this job's request slot. The job keeps its lock meanwhile (BullMQ renews it on a timer), so a
-   * replica that dies while waiting has its job handed back like any other.
+   * replica that dies while waiting has its job handed back like any other; one that is shutting down hands a
+   * job still held off by a 429 back to waiting itself (no attempt spent) rather than sit out the Retry-After.
    */
   async #slot(): Promise<void> {
     for (let step = 0; step < MAX_SLOT_STEPS; step += 1) {
@@ -128,6 +129,7 @@ export class PollQueue {
         if (slot.waitMs > 0) await sleep(slot.waitMs);
         return;
       }
+      if (this.worker.closing !== undefined) throw Worker.RateLimitError();
       await sleep(Math.min(slot.retryInMs, MAX_SLOT_WAIT_MS));
     }
     throw new Error(`no Creatify request slot within ${(MAX_SLOT_STEPS * MAX_SLOT_WAIT_MS) / 1000} s`);

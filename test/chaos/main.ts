@@ -1,6 +1,6 @@
 /**
- * `npm run test:chaos [-- --short] [-- --seed n] [-- --only <scenario>]`: runs the chaos scenarios against
- * the built daemon and prints one table. Exit 0 only when every scenario passed.
+ * `npm run test:chaos [-- --short] [-- --seed n] [-- --only <scenario>] [-- --partitions n]`: runs the chaos
+ * scenarios against the built daemon (with `redis.partitions` n, default 1) and prints one table. Exit 0 only when every scenario passed.
  * Invariant: whatever ends the run (a failure, an exception, Ctrl-C, the overall deadline), every process
  * it spawned is killed before it exits.
  */
@@ -9,10 +9,11 @@ import { killAllNow } from './processes.js';
 import { runScenario, seconds, type ScenarioResult, type Sizes } from './run.js';
 import { scenarios } from './scenarios.js';
 
-const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, seed: { type: 'string' }, only: { type: 'string' } } });
+const { values } = parseArgs({ options: { short: { type: 'boolean', default: false }, seed: { type: 'string' }, only: { type: 'string' }, partitions: { type: 'string' } } });
 const short = values.short === true || process.env['CHAOS_MODE'] === 'short';
 const seed = values.seed === undefined ? 9 : Number(values.seed);
-const sizes: Sizes = short ? { lipsyncs: 30, intervalMs: 1000, short: true } : { lipsyncs: 300, intervalMs: 1000, short: false };
+const partitions = values.partitions === undefined ? 1 : Number(values.partitions);
+const sizes: Sizes = short ? { lipsyncs: 30, intervalMs: 1000, short: true, partitions } : { lipsyncs: 300, intervalMs: 1000, short: false, partitions };
 /** The whole run, however it goes: short mode fits CI, full mode the issue's sizes. */
 const DEADLINE_MS = short ? 6 * 60_000 : 20 * 60_000;
 
@@ -53,7 +54,7 @@ function printTable(results: ScenarioResult[]): void {
 
 async function main(): Promise<number> {
   const chosen = scenarios(sizes).filter((s) => values.only === undefined || s.name.includes(values.only));
-  console.log(`chaos: ${short ? 'short' : 'full'} mode, ${sizes.lipsyncs} lipsyncs, interval ${sizes.intervalMs} ms, seed ${seed}; scenarios: ${chosen.map((s) => s.name).join(', ')}`);
+  console.log(`chaos: ${short ? 'short' : 'full'} mode, ${sizes.lipsyncs} lipsyncs, interval ${sizes.intervalMs} ms, ${partitions} partition(s), seed ${seed}; scenarios: ${chosen.map((s) => s.name).join(', ')}`);
   const results: ScenarioResult[] = [];
   for (const spec of chosen) {
     let result: ScenarioResult;

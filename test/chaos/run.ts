@@ -22,6 +22,8 @@ export interface Sizes {
   lipsyncs: number;
   intervalMs: number;
   short: boolean;
+  /** `redis.partitions` of the replicas (`--partitions`, default 1). */
+  partitions: number;
 }
 
 export interface ScenarioSpec {
@@ -98,7 +100,7 @@ export async function runScenario(spec: ScenarioSpec, sizes: Sizes, seed: number
       configPath,
       JSON.stringify({
         creatify: { baseUrl: upstreamUrl, maxRequestsPerSecond: 50, timeoutMs: 5000 },
-        redis: { url: redis.url, prefix: 'chaos' },
+        redis: { url: redis.url, prefix: 'chaos', partitions: sizes.partitions },
         poll: { intervalMs: sizes.intervalMs },
         webhooks: endpoints.map((e, i) => ({ name: e.name, url: urls[i], secret: e.secret, retryScheduleSeconds: CHAOS_RETRY_SCHEDULE })),
         http: { host: '127.0.0.1', apiToken: API_TOKEN },
