@@ -25,7 +25,7 @@ export function createRedis(url: string, options: ConnectOptions = {}): Redis {
   };
   if (!options.cluster) return new Redis(url, redisOptions);
   const { lazyConnect, enableOfflineQueue, ...nodeOptions } = redisOptions;
-  const cluster = new Cluster(clusterSeeds(url), { lazyConnect, enableOfflineQueue, clusterRetryStrategy: reconnectDelay, redisOptions: nodeOptions });
+  const cluster = new Cluster(clusterSeeds(url), { lazyConnect, enableOfflineQueue, clusterRetryStrategy: reconnectDelay, redisOptions: { ...nodeOptions, ...clusterAuth(url) } });
   return asRedis(cluster);
 }
 
@@ -45,6 +45,16 @@ export function clusterSeeds(url: string): Array<{ host: string; port: number }>
     const parsed = new URL(/^rediss?:\/\//.test(part.trim()) ? part.trim() : `${first.protocol}//${part.trim()}`);
     return { host: parsed.hostname, port: Number(parsed.port || 6379) };
   });
+}
+
+/** Credentials and TLS of the first seed URL, for every node (a Cluster's nodes share them). */
+export function clusterAuth(url: string): Pick<RedisOptions, 'username' | 'password' | 'tls'> {
+  const first = new URL(url.split(',')[0] ?? url);
+  return {
+    ...(first.username === '' ? {} : { username: decodeURIComponent(first.username) }),
+    ...(first.password === '' ? {} : { password: decodeURIComponent(first.password) }),
+    ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
 }
 
 /** A second connection like `redis` (a blocking reader needs its own), Cluster or not. */
@@ -122,6 +132,8 @@ export function logRedisFailure(logger: Logger, err: unknown, fields: Record<str
 
 /** redis://user:password@host → redis://user:***@host, for messages and logs. */
 export function redactUrl(url: string): string {
+  // A Cluster's seed list is several URLs (or host:port) separated by commas: each is redacted alone.
+  if (url.includes(',')) return url.split(',').map((part) => (/^rediss?:\/\//.test(part.trim()) ? redactUrl(part.trim()) : part.trim())).join(',');
   try {
     const parsed = new URL(url);
     if (parsed.password !== '') parsed.password = '***';
