@@ -9,7 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../store/keys.js';
 import type { WebhookEndpoint } from './deliver.js';
-import type { DeliveryFifo } from './fifo.js';
+import type { DeliveryFifo, HandoffItem, HandoffResult } from './fifo.js';
 import { runScript } from '../store/scripts.js';
 import { STREAM_FIELDS } from '../events/stream.js';
 
@@ -168,14 +168,15 @@ export class Dispatcher {
 
   /**
    * Hands entries off without acknowledging them. Hand-offs for one (endpoint, lipsync) run in stream order;
-   * different FIFOs run concurrently. Entries whose lipsync has an earlier entry pending outside `entries` are
+   * different FIFOs go together, one pipeline per round (the k-th hand-off of every FIFO in round k: one round
+   * trip instead of one per entry). Entries whose lipsync has an earlier entry pending outside `entries` are
    * left alone. Returns the stream ids whose every hand-off succeeded (or that are not deliverable at all).
    */
   async handOff(entries: readonly StreamEntry[]): Promise<string[]> {
     const { endpoints, fifo, logger } = this.#options;
     const ok: string[] = [];
     const mustWait = await this.#orderGate(entries);
-    const chains = new Map<string, Array<{ streamId: string; run: () => Promise<unknown> }>>();
+    const chains = new Map<string, Array<HandoffItem & { streamId: string }>>();
     for (const entry of entries) {
       if (mustWait.has(entry.streamId)) continue;
       ok.push(entry.streamId);
@@ -185,30 +186,39 @@ export class Dispatcher {
         logger.error({ streamId: entry.streamId, fields: Object.keys(entry.fields) }, 'malformed event stream entry skipped');
         continue;
       }
+      const payload = { eventId, type, lipsyncId, body };
       // Disabled endpoints get their hand-offs too: the worker dead-letters them, so a replay recovers them in order.
       for (const endpoint of endpoints) {
         if (endpoint.events !== undefined && !(endpoint.events as readonly string[]).includes(type)) continue;
         const chainKey = `${endpoint.name}\n${lipsyncId}`;
         const chain = chains.get(chainKey) ?? [];
-        chain.push({ streamId: entry.streamId, run: () => fifo.handOff(endpoint.name, eventId, { eventId, type, lipsyncId, body }) });
+        chain.push({ streamId: entry.streamId, endpoint: endpoint.name, token: eventId, payload });
         chains.set(chainKey, chain);
       }
     }
     const failed = new Set<string>();
-    await Promise.all(
-      [...chains.values()].map(async (chain) => {
-        for (const [index, step] of chain.entries()) {
-          try {
-            await step.run();
-          } catch (err) {
-            logRedisFailure(logger, err, { streamId: step.streamId }, 'webhook hand-off failed; the entry stays pending and is retried');
-            // The rest of this FIFO's chain waits too: a later event of the lipsync must not overtake this one.
-            for (const later of chain.slice(index)) failed.add(later.streamId);
-            return;
-          }
+    let live = [...chains.values()];
+    for (let round = 0; live.length > 0; round += 1) {
+      const steps = live.map((chain) => chain[round] as HandoffItem & { streamId: string });
+      let results: Array<HandoffResult | Error>;
+      try {
+        results = await fifo.handOffMany(steps);
+      } catch (err) {
+        results = steps.map(() => (err instanceof Error ? err : new Error(String(err))));
+      }
+      const next: typeof live = [];
+      live.forEach((chain, i) => {
+        const result = results[i];
+        if (result === undefined || result instanceof Error) {
+          logRedisFailure(logger, result ?? new Error('no hand-off result'), { streamId: chain[round]?.streamId }, 'webhook hand-off failed; the entry stays pending and is retried');
+          // The rest of this FIFO's chain waits too: a later event of the lipsync must not overtake this one.
+          for (const later of chain.slice(round)) failed.add(later.streamId);
+        } else if (chain.length > round + 1) {
+          next.push(chain);
         }
-      }),
-    );
+      });
+      live = next;
+    }
     return ok.filter((id) => !failed.has(id));
   }
 

@@ -8,7 +8,7 @@
 import { Job, Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Keys } from '../store/keys.js';
-import { runScript } from '../store/scripts.js';
+import { queueScript, runScript, scriptPipeline } from '../store/scripts.js';
 import type { BreakerSettings } from './breaker.js';
 import type { DeadLetter, DisabledEndpoint } from './dead-letters.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -83,6 +83,13 @@ export interface HandoffResult {
   pushed: boolean;
   /** The token is first in its FIFO: it has (now) a job. */
   head: boolean;
+}
+
+/** One delivery for DeliveryFifo.handOffMany(). */
+export interface HandoffItem {
+  endpoint: string;
+  token: string;
+  payload: DeliveryPayload;
 }
 
 /**
@@ -163,6 +170,37 @@ export class DeliveryFifo {
     const [pushed, head] = reply as [number, number];
     if (head === 1) await this.addJob(endpoint, token, payload);
     return { pushed: pushed === 1, head: head === 1 };
+  }
+
+  /**
+   * handOff() for many deliveries at once, in one round trip: their hand-off scripts go in one pipeline, then
+   * the jobs of those that are head are added. For different FIFOs only (the calls do not wait for each other).
+   * Each answer is the delivery's HandoffResult, or the error its hand-off (or its job) failed with.
+   */
+  async handOffMany(items: readonly HandoffItem[], markerLifetimeMs = this.#options.markerLifetimeMs): Promise<Array<HandoffResult | Error>> {
+    if (items.length === 0) return [];
+    const { redis, keys } = this.#options;
+    const now = Date.now();
+    const pipeline = scriptPipeline(redis);
+    for (const { endpoint, token, payload } of items) {
+      queueScript(pipeline, 'deliveryHandoff', [keys.deliveryHandedOff(endpoint), keys.deliveryFifo(endpoint, payload.lipsyncId), keys.deliveryQueued], [token, encodeElement(token, payload), now, markerLifetimeMs, endpoint]);
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    return Promise.all(
+      items.map(async ({ endpoint, token, payload }, i): Promise<HandoffResult | Error> => {
+        const [err, reply] = replies[i] ?? [new Error('no reply to a pipelined hand-off'), null];
+        if (err) return err;
+        const [pushed, head] = reply as [number, number];
+        if (head === 1) {
+          try {
+            await this.addJob(endpoint, token, payload);
+          } catch (addErr) {
+            return addErr instanceof Error ? addErr : new Error(String(addErr));
+          }
+        }
+        return { pushed: pushed === 1, head: head === 1 };
+      }),
+    );
   }
 
   /** Where `data` stands; a head also passes the endpoint's breaker here (and may take the probe lease). */

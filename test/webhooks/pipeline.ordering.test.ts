@@ -127,11 +127,11 @@ describe('webhook pipeline ordering', () => {
     // Small reads so consecutive events of one lipsync land on different replicas.
     const replicas = [1, 2, 3].map((n) => {
       const replica = h.create(endpoints, { blockMs: 100, consumer: `replica-${n}`, count: 3 });
-      // Replicas on different machines hand off at different speeds: 0-20 ms more per hand-off, at random.
-      const handOff = replica.fifo.handOff.bind(replica.fifo);
-      replica.fifo.handOff = async (...args) => {
+      // Replicas on different machines hand off at different speeds: 0-20 ms more per hand-off round, at random.
+      const handOffMany = replica.fifo.handOffMany.bind(replica.fifo);
+      replica.fifo.handOffMany = async (...args) => {
         await sleep(Math.floor(Math.random() * 20));
-        return handOff(...args);
+        return handOffMany(...args);
       };
       replica.start();
       return replica;
