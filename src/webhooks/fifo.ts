@@ -68,6 +68,13 @@ export function decodeElement(element: string): { token: string; payload: Delive
   return { token: element.slice(0, space), payload: parsed };
 }
 
+/** The token of a FIFO element, without parsing its payload. */
+export function tokenOf(element: string): string {
+  const space = element.indexOf(' ');
+  if (space <= 0) throw new Error('malformed delivery fifo element: no token');
+  return element.slice(0, space);
+}
+
 function isPayload(value: unknown): value is DeliveryPayload {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Record<string, unknown>;
@@ -244,7 +251,7 @@ export class DeliveryFifo {
     const [popped, dropped, head] = reply;
     if (popped !== 1 || head === undefined) return dropped;
     // An element pushed between LINDEX 1 and the pop was not head when handed off, so it has no job yet.
-    const headJobId = head === next ? deliveryJobId(decodeElement(head).token, data.endpoint) : await this.ensureJob(data.endpoint, head);
+    const headJobId = head === next ? deliveryJobId(tokenOf(head), data.endpoint) : await this.ensureJob(data.endpoint, head);
     // The next job most likely checked its turn before the pop and is parked for a moment: run it now.
     await this.promote(data.endpoint, headJobId);
     return dropped;

@@ -22,13 +22,25 @@ export function computeSignature(key: Uint8Array, msgId: string, timestampSecond
 
 /** The three Standard Webhooks headers for one delivery of `body`. */
 export function signatureHeaders(secret: string, msgId: string, timestampSeconds: number, body: string | Uint8Array): SignatureHeaders {
-  if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
-    throw new RangeError(`timestampSeconds must be a non-negative integer (unix seconds), got ${timestampSeconds}`);
-  }
-  const key = parseSecret(secret);
+  checkTimestamp(timestampSeconds);
+  return signatureHeadersWithKey(parseSecret(secret), msgId, timestampSeconds, body);
+}
+
+/**
+ * signatureHeaders() with the key bytes already decoded (parseSecret), for a sender that signs many deliveries
+ * with one secret: validating and decoding the secret again for every delivery is wasted work on the hot path.
+ */
+export function signatureHeadersWithKey(key: Uint8Array, msgId: string, timestampSeconds: number, body: string | Uint8Array): SignatureHeaders {
+  checkTimestamp(timestampSeconds);
   return {
     'webhook-id': msgId,
     'webhook-timestamp': String(timestampSeconds),
     'webhook-signature': `v1,${computeSignature(key, msgId, timestampSeconds, body)}`,
   };
+}
+
+function checkTimestamp(timestampSeconds: number): void {
+  if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) {
+    throw new RangeError(`timestampSeconds must be a non-negative integer (unix seconds), got ${timestampSeconds}`);
+  }
 }
