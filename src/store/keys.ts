@@ -39,6 +39,11 @@ export interface Keys {
   deliveryFifo(endpoint: string, lipsyncId: string): string;
   /** Per endpoint: sorted set token → expiry ms of recent hand-offs (idempotent hand-off; pruned as it goes). */
   deliveryHandedOff(endpoint: string): string;
+  /**
+   * Per endpoint: sorted set token → expiry ms of deliveries whose job was parked (delayed) because it was not
+   * its FIFO's head yet; the finish step that makes one the head promotes its job (hint only: latency, not order).
+   */
+  deliveryParked(endpoint: string): string;
   /** Hash endpoint → deliveries waiting in its FIFOs (head included), kept by the FIFO Lua steps. */
   deliveryQueued: string;
   /** Per endpoint: circuit-breaker state hash (failures, openUntil, probeUntil, failingSince), shared by replicas. */
@@ -81,6 +86,7 @@ export function keysFor(prefix: string): Keys {
     deliveryFifo: (endpoint, lipsyncId) => `${p}wh:fifo:${endpoint}:${lipsyncId}`,
     deliveryHandedOff: (endpoint) => `${p}wh:sent:${endpoint}`,
     endpointBreaker: (endpoint) => `${p}wh:breaker:${endpoint}`,
+    deliveryParked: (endpoint) => `${p}wh:parked:${endpoint}`,
     deliveryQueued: `${p}wh:queued`,
     deadLetters: (endpoint) => `${p}wh:dead:${endpoint}`,
     deadLetterEndpoints: `${p}wh:dead-endpoints`,

@@ -17,6 +17,12 @@ import type { RetryPolicy } from './retry-policy.js';
 export const DELIVERY_JOB = 'deliver';
 /** Name of the custom backoff strategy the delivery worker registers. */
 export const DELIVERY_BACKOFF = 'webhook';
+/**
+ * How long a parked mark (deliveryPosition.lua) lasts, ms. A parked job re-checks its turn at least every
+ * DELIVERY_WORKER_DEFAULTS.maxTurnWaitMs and renews its mark then; this only bounds marks nobody clears.
+ */
+const PARKED_MARK_MS = 60_000;
+
 /** Failed jobs kept for inspection (only stalls or Redis errors end there; the sweeper dead-letters them). */
 const KEEP_FAILED = { age: 7 * 24 * 3600, count: 10_000 };
 
@@ -216,8 +222,8 @@ export class DeliveryFifo {
     const reply = (await runScript(
       redis,
       'deliveryPosition',
-      [keys.deliveryFifo(data.endpoint, data.lipsyncId), keys.disabledEndpoints, keys.endpointBreaker(data.endpoint)],
-      [data.token, data.endpoint, now, breaker.failureThreshold, probeLeaseMs],
+      [keys.deliveryFifo(data.endpoint, data.lipsyncId), keys.disabledEndpoints, keys.endpointBreaker(data.endpoint), keys.deliveryParked(data.endpoint)],
+      [data.token, data.endpoint, now, breaker.failureThreshold, probeLeaseMs, PARKED_MARK_MS],
     )) as [string, (string | number | null)?, (string | number | null)?, number?];
     const kind = reply[0];
     if (kind === 'head') return { kind, disabled: reply[1] === 1, next: typeof reply[2] === 'string' ? reply[2] : null, breaker: reply[3] === 1 ? 1 : 0 };
@@ -238,7 +244,15 @@ export class DeliveryFifo {
     const reply = (await runScript(
       redis,
       'deliveryFinish',
-      [keys.deliveryFifo(data.endpoint, data.lipsyncId), keys.deadLetters(data.endpoint), keys.deadLetterEndpoints, keys.disabledEndpoints, keys.endpointBreaker(data.endpoint), keys.deliveryQueued],
+      [
+        keys.deliveryFifo(data.endpoint, data.lipsyncId),
+        keys.deadLetters(data.endpoint),
+        keys.deadLetterEndpoints,
+        keys.disabledEndpoints,
+        keys.endpointBreaker(data.endpoint),
+        keys.deliveryQueued,
+        keys.deliveryParked(data.endpoint),
+      ],
       [
         data.token,
         data.endpoint,
@@ -247,13 +261,15 @@ export class DeliveryFifo {
         finish.delivered === true ? '1' : '',
         maxDeadLetters,
       ],
-    )) as [number, number, string?];
-    const [popped, dropped, head] = reply;
+    )) as [number, number, string?, number?];
+    const [popped, dropped, head, parked] = reply;
     if (popped !== 1 || head === undefined) return dropped;
     // An element pushed between LINDEX 1 and the pop was not head when handed off, so it has no job yet.
     const headJobId = head === next ? deliveryJobId(tokenOf(head), data.endpoint) : await this.ensureJob(data.endpoint, head);
-    // The next job most likely checked its turn before the pop and is parked for a moment: run it now.
-    await this.promote(data.endpoint, headJobId);
+    // Its job checked its turn before the pop and was parked (delayed) for a moment: run it now. Otherwise it is
+    // waiting or active already, and a promote would only fail: under load that is nearly every delivery, and a
+    // failed promote costs a round trip and BullMQ's error object.
+    if (parked === 1) await this.promote(data.endpoint, headJobId);
     return dropped;
   }
 

@@ -1,5 +1,6 @@
 import { Worker } from 'bullmq';
 import type { StreamEntry } from '../../src/webhooks/dispatcher.js';
+import { deliveryJobId } from '../../src/webhooks/fifo.js';
 import type { WebhookEndpoint } from '../../src/webhooks/deliver.js';
 import { WebhookReceiver, type RecordedRequest } from '../helpers/receiver.js';
 import { waitUntil } from '../helpers/redis.js';
@@ -53,6 +54,27 @@ describe('webhook pipeline ordering', () => {
     // One at a time per lipsync: each request of A arrives after the previous one was answered.
     const aTimes = receiver.requests.filter((r) => aIds.includes(webhookId(r))).map((r) => r.receivedAt);
     for (let i = 1; i < aTimes.length; i += 1) expect(aTimes[i]! - aTimes[i - 1]!).toBeGreaterThanOrEqual(slowMs - 5);
+  });
+
+  it('promotes a parked next delivery when its turn comes, instead of leaving it to its turn wait', async () => {
+    const pipeline = h.create([endpoint('a')]);
+    const events = lipsyncEvents(2);
+    const payload = (i: number) => ({ eventId: events[i]!.id, type: events[i]!.type, lipsyncId: events[i]!.data.lipsync_id, body: JSON.stringify(events[i]) });
+    for (const i of [0, 1]) await pipeline.fifo.handOff('a', events[i]!.id, payload(i));
+    // The second element gets its job early (as after a crash) and old, so a turn check parks it for the longest wait (2 s).
+    const queue = pipeline.queues[0]!;
+    const [headJob] = await queue.getJobs(['waiting']);
+    await queue.add(headJob!.name, { ...payload(1), endpoint: 'a', token: events[1]!.id }, { ...headJob!.opts, jobId: deliveryJobId(events[1]!.id, 'a'), timestamp: Date.now() - 60_000 });
+    receiver.handler = (req) => ({ status: 200, delayMs: webhookId(req) === events[0]!.id ? 500 : 0 });
+    pipeline.start();
+    // While the head is in flight, the second job checks its turn and is parked.
+    await waitUntil(async () => (await h.redis.zscore(h.keys.deliveryParked('a'), events[1]!.id)) !== null, 'the second delivery to be parked', 2000);
+    await receiver.waitFor(2, 5000);
+    await h.waitIdle(pipeline);
+    expect(receiver.requests.map(webhookId)).toEqual(events.map((e) => e.id));
+    // Answered about 500 ms after the first request: promoted by the head's finish, not after its 2 s wait.
+    expect(receiver.requests[1]!.receivedAt - receiver.requests[0]!.receivedAt).toBeLessThan(1500);
+    expect(await h.redis.zcard(h.keys.deliveryParked('a'))).toBe(0);
   });
 
   it('delivers once when a stream entry is handed off twice (read, crash before XACK, reclaimed)', async () => {
