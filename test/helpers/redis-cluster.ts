@@ -127,6 +127,9 @@ function spawnNode(port: number): Started {
   );
   // Without a listener a spawn failure would be an uncaught 'error'; waitForPing reports it via exitCode.
   child.on('error', () => undefined);
+  // A forgotten stop() must not keep jest waiting forever: unref lets the process end, and the exit hook
+  // then kills the node (unref alone would leave it running).
+  child.unref();
   const node = { port, dir, child };
   live.add(node);
   return node;
