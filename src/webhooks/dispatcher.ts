@@ -5,6 +5,7 @@
 import { duplicateRedis, logRedisFailure } from '../store/redis.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Keys } from '../store/keys.js';
@@ -304,8 +305,4 @@ function streamEntries(reply: unknown): RawEntry[] {
   const stream: unknown = reply[0];
   if (!Array.isArray(stream) || !Array.isArray(stream[1])) return [];
   return stream[1] as RawEntry[];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

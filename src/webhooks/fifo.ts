@@ -173,20 +173,13 @@ export class DeliveryFifo {
 
   /** Appends the delivery to its FIFO once (per token, while its marker lasts) and adds the job if it is the head. */
   async handOff(endpoint: string, token: string, payload: DeliveryPayload, markerLifetimeMs = this.#options.markerLifetimeMs): Promise<HandoffResult> {
-    const { redis, keys } = this.#options;
-    const reply = await runScript(
-      redis,
-      'deliveryHandoff',
-      [keys.deliveryHandedOff(endpoint), keys.deliveryFifo(endpoint, payload.lipsyncId), keys.deliveryQueued],
-      [token, encodeElement(token, payload), Date.now(), markerLifetimeMs, endpoint],
-    );
-    const [pushed, head] = reply as [number, number];
-    if (head === 1) await this.addJob(endpoint, token, payload);
-    return { pushed: pushed === 1, head: head === 1 };
+    const [result] = await this.handOffMany([{ endpoint, token, payload }], markerLifetimeMs);
+    if (result === undefined || result instanceof Error) throw result ?? new Error('no hand-off result');
+    return result;
   }
 
   /**
-   * handOff() for many deliveries at once, in one round trip: their hand-off scripts go in one pipeline, then
+   * Hands many deliveries off in one round trip: their hand-off scripts go in one pipeline, then
    * the jobs of those that are head are added. For different FIFOs only (the calls do not wait for each other).
    * Each answer is the delivery's HandoffResult, or the error its hand-off (or its job) failed with.
    */
