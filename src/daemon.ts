@@ -20,7 +20,7 @@ import { metricsSyncObserver } from './metrics/sync-observer.js';
 import { Closers } from './runtime/closers.js';
 import { watchCreatify, watchRedis } from './runtime/outage-watch.js';
 import { readinessOf } from './runtime/readiness.js';
-import { keysFor } from './store/keys.js';
+import { keysFor, sharedKeys } from './store/keys.js';
 import { ensureLayout } from './store/layout.js';
 import { storeOver, type LipsyncStore } from './store/partitioned-store.js';
 import { partitionKeys } from './store/partitions.js';
@@ -32,7 +32,6 @@ import { cadenceFrom } from './sync/cadence.js';
 import { discoverOnce } from './sync/discover.js';
 import { terminalSet } from './shared/status.js';
 import { SCHEDULER_ID } from './sync/poll-queue.js';
-import { rateGateKey } from './sync/rate-gate.js';
 import { openPartition, type Partition } from './runtime/partition.js';
 import { packageVersion } from './version.js';
 import type { DeliveryObserver } from './webhooks/observer.js';
@@ -173,7 +172,7 @@ async function open(config: Config, logger: Logger, options: DaemonOptions, clos
         redis,
         bull,
         pollDeps,
-        rateGateKey: rateGateKey(config.redis.prefix),
+        rateGateKey: sharedKeys(config.redis.prefix).rate,
         ...(index === 0 ? { extraHandlers: { discover } } : {}),
         deliveryObserver,
         onDataLost: (lostKeys, loss) => {

@@ -63,10 +63,28 @@ export interface Keys {
   webhookEndpointQueue(endpoint: string): string;
 }
 
+/** The prefix with any hash-tag braces removed (`{lsync}` → `lsync`, `{lsync:3}` → `lsync:3`). */
+export function basePrefix(prefix: string): string {
+  return prefix.replace(/[{}]/g, '');
+}
+
+/** The keys outside every partition (store/partitions.ts): one each per deployment, whatever the partition count. */
+export interface SharedKeys {
+  /** String: the partition count the data was written with (store/layout.ts). */
+  layout: string;
+  /** String: ms of the next free Creatify request slot, shared by every replica and partition (sync/rate-gate.ts). */
+  rate: string;
+}
+
+export function sharedKeys(prefix: string): SharedKeys {
+  const p = `${basePrefix(prefix)}:`;
+  return { layout: `${p}layout`, rate: `${p}rate` };
+}
+
 export function keysFor(prefix: string): Keys {
   const p = `${prefix}:`;
   // BullMQ refuses ':' in queue names: partition `{lsync:3}` names its queues `lsync-3-…`.
-  const queueBase = prefix.replace(/[{}]/g, '').replace(/:/g, '-');
+  const queueBase = basePrefix(prefix).replace(/:/g, '-');
   return {
     prefix,
     pending: `${p}pending`,

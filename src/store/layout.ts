@@ -4,20 +4,15 @@
  * count under `{base}:layout`; a later start with another count is refused, naming both, and nothing is moved.
  */
 import { LsyncError } from '../errors.js';
-import { basePrefix } from './partitions.js';
-import type { Keys } from './keys.js';
+import { basePrefix, sharedKeys, type Keys } from './keys.js';
 import type { Redis } from './redis.js';
-
-export function layoutKey(prefix: string): string {
-  return `${basePrefix(prefix)}:layout`;
-}
 
 /**
  * Records `partitions` or refuses a different recorded one. Data written before the layout key existed is in the
  * one-partition layout: its pending set (`legacy`, the one-partition keys) must be empty for a P > 1 start.
  */
 export async function ensureLayout(redis: Redis, prefix: string, partitions: number, legacy: Keys): Promise<void> {
-  const key = layoutKey(prefix);
+  const key = sharedKeys(prefix).layout;
   if (partitions > 1 && (await redis.get(key)) === null && (await redis.zcard(legacy.pending)) > 0) refuse(prefix, 1, partitions);
   // NX then read back: of two first starts with different counts, the second is refused too.
   await redis.set(key, String(partitions), 'NX');

@@ -4,15 +4,10 @@
  * key and BullMQ queue of a partition lives in one Cluster slot (each Lua script touches one slot) while the
  * partitions spread over the shards.
  */
-import { keysFor, type Keys } from './keys.js';
+import { basePrefix, keysFor, type Keys } from './keys.js';
 
 /** The largest partition count accepted: enough for any cluster (each partition costs workers per replica). */
 export const MAX_PARTITIONS = 256;
-
-/** The prefix with any hash-tag braces removed (`{lsync}` → `lsync`). */
-export function basePrefix(prefix: string): string {
-  return prefix.replace(/[{}]/g, '');
-}
 
 /**
  * The partition that owns an id: FNV-1a (32 bit) of the id modulo the count. Stable across replicas, versions

@@ -2,7 +2,7 @@ import { Queue, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { isLsyncError } from '../errors.js';
 import { logRedisFailure } from '../store/redis.js';
-import type { Keys } from '../store/keys.js';
+import { sharedKeys, type Keys } from '../store/keys.js';
 import type { TrackingStore } from '../store/tracking.js';
 import { chunk } from '../shared/chunk.js';
 import { closeWorker } from '../shared/bullmq.js';
@@ -11,7 +11,7 @@ import { batchBudget, dueHorizon } from './cadence.js';
 import { batchJobId, currentTickJob, finishBatch, outstandingBatches, startCycle, type DueSelection } from './cycle.js';
 import { anyJobAlive } from './job-liveness.js';
 import { pollBatch, type PollBatchDeps } from './poll-batch.js';
-import { RateGate, rateGateKey } from './rate-gate.js';
+import { RateGate } from './rate-gate.js';
 
 export const SCHEDULER_ID = 'poll-tick';
 export const DISCOVERY_SCHEDULER_ID = 'discover-tick';
@@ -70,7 +70,7 @@ export class PollQueue {
   constructor(options: PollQueueOptions) {
     this.#options = options;
     const { keys, connection } = options;
-    this.#gate = new RateGate(options.deps.redis, options.rateGateKey ?? rateGateKey(keys.prefix), options.maxRequestsPerSecond, MAX_SLOT_WAIT_MS);
+    this.#gate = new RateGate(options.deps.redis, options.rateGateKey ?? sharedKeys(keys.prefix).rate, options.maxRequestsPerSecond, MAX_SLOT_WAIT_MS);
     this.queue = new Queue(keys.pollQueue, { connection, prefix: keys.bullPrefix });
     // Without a listener BullMQ prints every reconnect error to the console; readiness reports the outage.
     this.queue.on('error', (err) => options.logger.debug({ err }, 'poll queue redis error'));

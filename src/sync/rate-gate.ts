@@ -4,7 +4,6 @@
  * It replaced BullMQ's queue limiter, whose admission checks cost ~14 Redis commands per 100-id batch (turned-away
  * fetches included; a reservation is 4), and which is per queue, so P partitions would have had P rates.
  */
-import { basePrefix } from '../store/partitions.js';
 import type { Redis } from '../store/redis.js';
 import { runScript } from '../store/scripts.js';
 
@@ -46,9 +45,4 @@ export class RateGate {
   async holdOff(ms: number): Promise<void> {
     await runScript(this.redis, 'rateGate', [this.key], [this.#intervalMs, this.maxWaitMs, Math.max(1, Math.ceil(ms))]);
   }
-}
-
-/** The gate's key: outside every partition's hash tag (it is the one thing they share). */
-export function rateGateKey(prefix: string): string {
-  return `${basePrefix(prefix)}:rate`;
 }

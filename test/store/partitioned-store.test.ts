@@ -1,5 +1,5 @@
-import { ensureLayout, layoutKey } from '../../src/store/layout.js';
-import { keysFor } from '../../src/store/keys.js';
+import { ensureLayout } from '../../src/store/layout.js';
+import { keysFor, sharedKeys } from '../../src/store/keys.js';
 import { PartitionedStore } from '../../src/store/partitioned-store.js';
 import { partitionKeys, partitionOf } from '../../src/store/partitions.js';
 import { TrackingStore } from '../../src/store/tracking.js';
@@ -73,7 +73,7 @@ describe('ensureLayout', () => {
 
   it('records the first count and refuses another one, naming the recorded count', async () => {
     await ensureLayout(redis, other, 3, keysFor(other));
-    expect(await redis.get(layoutKey(other))).toBe('3');
+    expect(await redis.get(sharedKeys(other).layout)).toBe('3');
     await expect(ensureLayout(redis, other, 3, keysFor(other))).resolves.toBeUndefined();
     await expect(ensureLayout(redis, other, 5, keysFor(other))).rejects.toThrow(/redis\.partitions: .*written with 3 partition\(s\), not 5; set redis\.partitions \(REDIS_PARTITIONS\) to 3/);
   });
